@@ -1,0 +1,213 @@
+import { AbortedError, NotConfiguredError, toChatError } from "./errors.js";
+import type { ChatMessage, ChatModel } from "./llm/types.js";
+import type { Logger } from "./log.js";
+import { fitToBudget, type TokenCounter } from "./memory/fit.js";
+import { tokenCounterFor } from "./memory/tokens.js";
+import type { Author, ConversationStore, StateStore, StoredMessage } from "./memory/types.js";
+import { KeyedQueue } from "./queue.js";
+
+/** One user message as an adapter hands it to the core. */
+export interface Incoming {
+  /** Built by the adapter: `slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ... */
+  conversationId: string;
+  author: Author;
+  text: string;
+  /**
+   * Earlier messages of the place (e.g. a Slack thread the bot was mentioned
+   * in mid-way); stored before `text` when the conversation is still empty.
+   */
+  context?: StoredMessage[];
+  /** "slack", "discord" or "web"; for logs and metrics. */
+  platform?: string;
+}
+
+/** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
+export interface TurnStats {
+  conversationId: string;
+  platform: string;
+  provider: string;
+  model: string;
+  /** ms from the model call to its first delta; undefined when none came. */
+  timeToFirstTokenMs: number | undefined;
+  durationMs: number;
+  deltas: number;
+  chars: number;
+  /** ChatError code when the turn failed. */
+  error: string | undefined;
+}
+
+export interface BotOptions {
+  /** null: no model configured; every turn fails with `notConfiguredMessage`. */
+  model: ChatModel | null;
+  store: ConversationStore;
+  log: Logger;
+  systemPrompt: string;
+  /** Input budget (system prompt + history) in tokens. */
+  contextTokens: number;
+  /** Default: the provider's tokenizer (src/memory/tokens.ts). */
+  countTokens?: TokenCounter;
+  notConfiguredMessage?: string;
+  onTurn?: (stats: TurnStats) => void;
+  /** Injected for tests. */
+  now?: () => number;
+}
+
+const NOT_CONFIGURED =
+  "No model is configured. Set OPENAI_API_KEY, ANTHROPIC_API_KEY, or OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) and restart.";
+
+/** Appended to an interrupted answer when it is sent back to the model as history. */
+export const INCOMPLETE_MARK = "\n\n[this answer was interrupted]";
+
+/**
+ * The core: one conversation turn at a time per conversation. Adapters call
+ * `reply` and render the deltas; everything else (queueing, memory, context
+ * fitting, logging) happens here.
+ *
+ * A partial answer (model failed or the turn was stopped after some text) is
+ * stored with `incomplete: true` and sent back to the model with
+ * INCOMPLETE_MARK, so the next turn knows it was cut off. A turn that fails
+ * before any text stores the user message only.
+ */
+export class Bot {
+  readonly model: ChatModel | null;
+  private readonly store: ConversationStore;
+  private readonly log: Logger;
+  private readonly systemPrompt: string;
+  private readonly contextTokens: number;
+  private readonly countTokens: TokenCounter;
+  private readonly notConfiguredMessage: string;
+  private readonly onTurn: ((stats: TurnStats) => void) | undefined;
+  private readonly now: () => number;
+  private readonly queue = new KeyedQueue();
+  private running = 0;
+
+  constructor(options: BotOptions) {
+    this.model = options.model;
+    this.store = options.store;
+    this.log = options.log;
+    this.systemPrompt = options.systemPrompt;
+    this.contextTokens = options.contextTokens;
+    this.countTokens = options.countTokens ?? tokenCounterFor(options.model?.provider ?? "openai");
+    this.notConfiguredMessage = options.notConfiguredMessage ?? NOT_CONFIGURED;
+    this.onTurn = options.onTurn;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Turns running or waiting right now. */
+  get activeTurns(): number {
+    return this.running;
+  }
+
+  /** Adapter state (dedupe keys, joined threads), kept in the same backend. */
+  get state(): StateStore {
+    return this.store.state;
+  }
+
+  /**
+   * Answers one message. Iterating the result runs the turn: it waits for the
+   * conversation's running turn, stores the user message, calls the model and
+   * yields its deltas, and stores the answer when the stream ends. Errors are
+   * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
+   * `signal`, ends the turn and stores what was answered as incomplete.
+   */
+  async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+    const { conversationId } = incoming;
+    const model = this.model;
+    if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
+    this.running++;
+    let release: (() => void) | undefined;
+    const started = this.now();
+    let firstAt: number | undefined;
+    let text = "";
+    let deltas = 0;
+    let error: string | undefined;
+    let stored = false;
+    try {
+      release = await this.queue.enter(conversationId, signal).catch((e) => {
+        throw new AbortedError("The turn was cancelled while waiting", e);
+      });
+      if (incoming.context?.length && !(await this.store.exists(conversationId))) {
+        for (const m of incoming.context) await this.store.append(conversationId, m);
+      }
+      await this.store.append(conversationId, {
+        role: "user",
+        text: incoming.text,
+        author: incoming.author,
+        at: this.now(),
+      });
+      const history = await this.store.history(conversationId);
+      const messages = fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
+      const callStarted = this.now();
+      try {
+        for await (const delta of model.stream(messages, { signal })) {
+          if (delta.length === 0) continue;
+          firstAt ??= this.now() - callStarted;
+          text += delta;
+          deltas++;
+          yield delta;
+        }
+        if (signal?.aborted) throw new AbortedError();
+      } catch (err) {
+        const chatError = signal?.aborted ? new AbortedError(undefined, err) : toChatError(err);
+        error = chatError.code;
+        throw chatError;
+      }
+      await this.store.append(conversationId, { role: "assistant", text, at: this.now() });
+      stored = true;
+    } finally {
+      if (!stored && text.length > 0) {
+        // Failed, aborted, or the consumer stopped iterating: keep what the user saw.
+        error ??= "aborted";
+        await this.store
+          .append(conversationId, { role: "assistant", text, at: this.now(), incomplete: true })
+          .catch((e) => this.log.error({ err: e, conversationId }, "could not store a partial answer"));
+      }
+      release?.();
+      this.running--;
+      const stats: TurnStats = {
+        conversationId,
+        platform: incoming.platform ?? conversationId.split(":")[0] ?? "unknown",
+        provider: model.provider,
+        model: model.model,
+        timeToFirstTokenMs: firstAt,
+        durationMs: this.now() - started,
+        deltas,
+        chars: text.length,
+        error,
+      };
+      this.log.info({ turn: stats }, error ? `turn failed: ${error}` : "turn done");
+      this.onTurn?.(stats);
+    }
+  }
+
+  history(conversationId: string): Promise<StoredMessage[]> {
+    return this.store.history(conversationId);
+  }
+
+  exists(conversationId: string): Promise<boolean> {
+    return this.store.exists(conversationId);
+  }
+
+  reset(conversationId: string): Promise<void> {
+    return this.store.reset(conversationId);
+  }
+
+  /** Forgets every conversation whose id starts with `prefix:` (a Slack channel's threads). */
+  resetScope(prefix: string): Promise<void> {
+    return this.store.resetScope(prefix);
+  }
+}
+
+/**
+ * Stored messages as the model sees them. When more than one person speaks,
+ * each user message starts with `[Name]` so the model knows who said what.
+ */
+export function toModelMessages(history: StoredMessage[]): ChatMessage[] {
+  const authors = new Set(history.filter((m) => m.role === "user").map((m) => m.author?.id ?? ""));
+  const named = authors.size > 1;
+  return history.map((m) => {
+    if (m.role === "assistant") return { role: "assistant", content: m.incomplete ? m.text + INCOMPLETE_MARK : m.text };
+    const content = named && m.author ? `[${m.author.name}] ${m.text}` : m.text;
+    return { role: "user", content };
+  });
+}

@@ -1,0 +1,280 @@
+import { existsSync } from "node:fs";
+import dotenv from "dotenv";
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Every variable is listed, with its
+ * default, in .env.example and README's configuration table; keep all three
+ * in step. A bad value stops start-up with a ConfigError naming the variable
+ * and what it accepts.
+ */
+
+export class ConfigError extends Error {
+  readonly code = "config";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const s = v.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(s)) return true;
+      if (["0", "false", "no", "off"].includes(s)) return false;
+      ctx.addIssue({ code: "custom", message: "accepts true or false" });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `accepts a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const num = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `accepts a number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const str = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const url = (protocols: string[]) =>
+  str().refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `accepts a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}` },
+  );
+
+const oneOf = <T extends string>(values: readonly T[]) =>
+  str().refine((v) => v === undefined || (values as readonly string[]).includes(v.toLowerCase()), {
+    message: `accepts ${values.join(" or ")}`,
+  });
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const schema = z.object({
+  LLM_PROVIDER: oneOf(["openai", "anthropic"] as const),
+  LLM_MODEL: str(),
+  OPENAI_API_KEY: str(),
+  OPENAI_BASE_URL: url(["http:", "https:"]),
+  ANTHROPIC_API_KEY: str(),
+  ANTHROPIC_BASE_URL: url(["http:", "https:"]),
+  SYSTEM_PROMPT: str(),
+  LLM_TEMPERATURE: num(0, 2),
+  LLM_MAX_OUTPUT_TOKENS: int(1024, 1, 1_000_000),
+  LLM_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  LLM_CONTEXT_TOKENS: int(16_000, 256, 10_000_000),
+  STORE_URL: url(["sqlite:", "redis:", "rediss:", "postgres:", "postgresql:"]),
+  MEMORY_MAX_MESSAGES: int(100, 2, 100_000),
+  MEMORY_TTL_DAYS: int(30, 1, 3650),
+  LOG_LEVEL: oneOf(LOG_LEVELS),
+  PORT: int(3000, 0, 65_535),
+  HOST: str(),
+  WEB_ENABLED: bool(true),
+  WEB_API_KEY: str(),
+  WEB_CORS_ORIGINS: str(),
+  WEB_MAX_MESSAGE_CHARS: int(10_000, 1, 1_000_000),
+  METRICS_ENABLED: bool(false),
+  STREAM_CURSOR: str(),
+  SHUTDOWN_TIMEOUT_MS: int(30_000, 0, 600_000),
+  SLACK_BOT_TOKEN: str(),
+  SLACK_APP_TOKEN: str(),
+  SLACK_SIGNING_SECRET: str(),
+  SLACK_API_URL: url(["http:", "https:"]),
+  SLACK_REQUIRE_MENTION: bool(false),
+  SLACK_EDITS_PER_MINUTE: int(50, 1, 10_000),
+  DISCORD_TOKEN: str(),
+  DISCORD_GUILD_ID: str(),
+  DISCORD_API_URL: url(["http:", "https:"]),
+  DISCORD_REQUIRE_MENTION: bool(false),
+  DISCORD_EDITS_PER_5S: int(5, 1, 1000),
+});
+
+export type Provider = "openai" | "anthropic";
+
+export interface LlmConfig {
+  /** Which SDK to use; null when nothing is configured (the bot starts and says what to set). */
+  provider: Provider | null;
+  /** Model name; defaults per provider (see DEFAULT_MODELS). */
+  model: string;
+  openaiApiKey: string | undefined;
+  /** Any OpenAI-compatible server, e.g. Ollama's http://localhost:11434/v1. */
+  openaiBaseUrl: string | undefined;
+  anthropicApiKey: string | undefined;
+  anthropicBaseUrl: string | undefined;
+  systemPrompt: string;
+  temperature: number | undefined;
+  maxOutputTokens: number;
+  /** Longest silence between two streamed tokens before the turn fails (ms); not a whole-stream limit. */
+  idleTimeoutMs: number;
+  /** Retries of transient failures before the first token. */
+  maxRetries: number;
+  /** Input budget for history + system prompt, in tokens. */
+  contextTokens: number;
+}
+
+export interface Config {
+  llm: LlmConfig;
+  store: { url: string; maxMessages: number; ttlMs: number };
+  logLevel: (typeof LOG_LEVELS)[number];
+  web: {
+    enabled: boolean;
+    port: number;
+    /** 127.0.0.1 unless an API key is set (then 0.0.0.0), or HOST. */
+    host: string;
+    apiKey: string | undefined;
+    corsOrigins: string[];
+    maxMessageChars: number;
+  };
+  metricsEnabled: boolean;
+  cursor: string;
+  shutdownTimeoutMs: number;
+  slack: {
+    botToken: string | undefined;
+    appToken: string | undefined;
+    signingSecret: string | undefined;
+    apiUrl: string | undefined;
+    requireMention: boolean;
+    editsPerMinute: number;
+  };
+  discord: {
+    token: string | undefined;
+    guildId: string | undefined;
+    apiUrl: string | undefined;
+    requireMention: boolean;
+    editsPer5s: number;
+  };
+}
+
+export const DEFAULT_MODELS: Record<Provider, string> = {
+  openai: "gpt-4o-mini",
+  anthropic: "claude-sonnet-4-5",
+};
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a helpful assistant in a team chat. Answer concisely and use Markdown where it helps. " +
+  "Several people may write in one conversation; each of their messages starts with their name in brackets.";
+
+export const DEFAULT_STORE_URL = "sqlite://./data/chatbot.sqlite";
+
+function inferProvider(e: z.infer<typeof schema>): Provider | null {
+  if (e.LLM_PROVIDER) return e.LLM_PROVIDER.toLowerCase() as Provider;
+  if (e.ANTHROPIC_API_KEY && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) return "anthropic";
+  if (e.OPENAI_API_KEY || e.OPENAI_BASE_URL) return "openai";
+  return null;
+}
+
+/**
+ * Reads and validates the configuration. `env` defaults to process.env; pass
+ * `dotenvPath` to also read a .env file (values already in env win).
+ */
+export function loadConfig(
+  options: { env?: NodeJS.ProcessEnv; dotenvPath?: string } = {},
+): Config {
+  const env = { ...(options.env ?? process.env) };
+  if (options.dotenvPath && existsSync(options.dotenvPath)) {
+    const parsed = dotenv.config({ path: options.dotenvPath, processEnv: {}, quiet: true }).parsed ?? {};
+    for (const [k, v] of Object.entries(parsed)) if (env[k] === undefined) env[k] = v;
+  }
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const name = String(i.path[0]);
+      return `${name}=${JSON.stringify(env[name] ?? "")} ${i.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  const provider = inferProvider(e);
+  const problems: string[] = [];
+  if (provider === "anthropic" && !e.ANTHROPIC_API_KEY && !e.ANTHROPIC_BASE_URL)
+    problems.push("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY");
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+    problems.push("SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP events) is");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    llm: {
+      provider,
+      model: e.LLM_MODEL ?? (provider ? DEFAULT_MODELS[provider] : DEFAULT_MODELS.openai),
+      openaiApiKey: e.OPENAI_API_KEY,
+      openaiBaseUrl: e.OPENAI_BASE_URL,
+      anthropicApiKey: e.ANTHROPIC_API_KEY,
+      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+      temperature: e.LLM_TEMPERATURE,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
+      maxRetries: e.LLM_MAX_RETRIES,
+      contextTokens: e.LLM_CONTEXT_TOKENS,
+    },
+    store: {
+      url: e.STORE_URL ?? DEFAULT_STORE_URL,
+      maxMessages: e.MEMORY_MAX_MESSAGES,
+      ttlMs: e.MEMORY_TTL_DAYS * 24 * 3600 * 1000,
+    },
+    logLevel: (e.LOG_LEVEL?.toLowerCase() ?? "info") as Config["logLevel"],
+    web: {
+      enabled: e.WEB_ENABLED,
+      port: e.PORT,
+      host: e.HOST ?? (e.WEB_API_KEY ? "0.0.0.0" : "127.0.0.1"),
+      apiKey: e.WEB_API_KEY,
+      corsOrigins: (e.WEB_CORS_ORIGINS ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+      maxMessageChars: e.WEB_MAX_MESSAGE_CHARS,
+    },
+    metricsEnabled: e.METRICS_ENABLED,
+    cursor: e.STREAM_CURSOR ?? "▌",
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL,
+      requireMention: e.SLACK_REQUIRE_MENTION,
+      editsPerMinute: e.SLACK_EDITS_PER_MINUTE,
+    },
+    discord: {
+      token: e.DISCORD_TOKEN,
+      guildId: e.DISCORD_GUILD_ID,
+      apiUrl: e.DISCORD_API_URL,
+      requireMention: e.DISCORD_REQUIRE_MENTION,
+      editsPer5s: e.DISCORD_EDITS_PER_5S,
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/** Who wrote a message: the platform's user id and the name people see. */
+export interface Author {
+  id: string;
+  name: string;
+}
+
+/** One stored message of a conversation. */
+export interface StoredMessage {
+  role: "user" | "assistant";
+  text: string;
+  /** Set on user messages; absent on the bot's own. */
+  author?: Author;
+  /** When it was written, ms since the epoch. */
+  at: number;
+  /** Set on an assistant answer that was cut off by an error or a stop. */
+  incomplete?: boolean;
+}
+
+/**
+ * Conversation memory. Ids are opaque strings built by adapters
+ * (`slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ...).
+ */
+export interface ConversationStore {
+  /** Adds one message; costs the same at message 5 and 5,000. */
+  append(conversationId: string, message: StoredMessage): Promise<void>;
+  /** The newest messages kept (at most `limit`, default: the configured maximum), oldest first. */
+  history(conversationId: string, limit?: number): Promise<StoredMessage[]>;
+  /** Forgets the conversation in O(1). `delete` is the same operation. */
+  reset(conversationId: string): Promise<void>;
+  delete(conversationId: string): Promise<void>;
+  /**
+   * Forgets every conversation whose id starts with `prefix + ":"` (e.g. all
+   * threads of one Slack channel), in O(1).
+   */
+  resetScope(prefix: string): Promise<void>;
+  /** Whether the conversation has any message. */
+  exists(conversationId: string): Promise<boolean>;
+  /** Small key-value state for adapters (dedupe, joined threads), namespaced apart from messages. */
+  readonly state: StateStore;
+  close(): Promise<void>;
+}
+
+export interface StateStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set<T>(key: string, value: T, ttlMs: number): Promise<void>;
+  /** Sets `key` only if it is absent; true when this call set it (first claim wins). */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}

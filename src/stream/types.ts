@@ -1,0 +1,48 @@
+/** A message the platform gave back after a post; opaque to the renderer. */
+export interface MessageRef {
+  id: string;
+}
+
+/**
+ * A token bucket of edits shared by every stream in one platform scope
+ * (a Discord channel, a Slack workspace). See src/stream/budget.ts.
+ */
+export interface EditBudget {
+  /** Resolves when one request may be sent; rejects with the signal's reason if aborted. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** The platform answered 429: send nothing on this budget for `ms`. */
+  pause(ms: number): void;
+}
+
+/**
+ * What a platform gives the renderer: post a message, edit it, its size limit,
+ * and the edit budget it draws on. Adapters format text (Markdown -> mrkdwn)
+ * inside post/edit. A rate-limited request throws PlatformRateLimitError.
+ */
+export interface EditableReply {
+  /** The longest text one message may hold, in UTF-16 code units (Discord 2,000; Slack ~4,000). */
+  readonly maxChars: number;
+  /** The budget every post and edit draws on. */
+  readonly budget: EditBudget;
+  post(text: string): Promise<MessageRef>;
+  edit(ref: MessageRef, text: string): Promise<void>;
+}
+
+/** Thrown by EditableReply.post/edit when the platform answered "rate limited". */
+export class PlatformRateLimitError extends Error {
+  readonly code = "platform_rate_limited";
+  /** How long the platform asked us to wait (ms). */
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message = `rate limited for ${retryAfterMs} ms`) {
+    super(message);
+    this.name = "PlatformRateLimitError";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Time for the renderer and budgets; tests inject a fake one. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` (or rejects with the signal's reason when aborted). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
