@@ -1,0 +1,125 @@
+import { AbortedError, type ChatError, TimeoutError } from "../errors.js";
+
+export interface ResilienceOptions {
+  /** Retries of retryable failures that happen before the first delta. */
+  maxRetries: number;
+  /** Longest wait for the next delta (also the first) before failing with TimeoutError (ms). */
+  idleTimeoutMs: number;
+  /** Maps an SDK error to a ChatError. */
+  mapError: (err: unknown) => ChatError;
+  signal?: AbortSignal;
+  /** First backoff step (ms); doubles per retry, with jitter, capped at 8 s. Default 500. */
+  backoffMs?: number;
+}
+
+/**
+ * Runs `open` (one streaming request) with the turn's rules: a retryable
+ * failure before the first delta is retried with backoff (honouring the
+ * provider's retry-after); after the first delta nothing is retried, since the
+ * user already sees text. A silence longer than idleTimeoutMs between deltas
+ * aborts the request and throws TimeoutError; aborting `signal` throws AbortedError.
+ */
+export async function* resilientStream(
+  open: (signal: AbortSignal) => AsyncIterable<string>,
+  options: ResilienceOptions,
+): AsyncGenerator<string, void, undefined> {
+  const { signal } = options;
+  let yielded = false;
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new AbortedError();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new Error("idle timeout"));
+      }, options.idleTimeoutMs);
+    };
+    try {
+      arm();
+      const iterator = open(controller.signal)[Symbol.asyncIterator]();
+      try {
+        while (true) {
+          const next = await nextOrAbort(iterator, controller.signal);
+          if (next.done) return;
+          yielded = true;
+          clearTimeout(timer);
+          yield next.value;
+          arm();
+        }
+      } finally {
+        clearTimeout(timer);
+        void iterator.return?.()?.catch(() => undefined);
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new AbortedError(undefined, err);
+      const chatError = timedOut
+        ? new TimeoutError(`No data from the model for ${options.idleTimeoutMs} ms`, err)
+        : options.mapError(err);
+      if (yielded || !chatError.retryable || attempt >= options.maxRetries) throw chatError;
+      await sleep(backoff(attempt, chatError.retryAfterMs, options.backoffMs ?? 500), signal);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+/** Some SDK iterators ignore an abort while waiting for bytes; this one does not. */
+function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T>> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    iterator.next().then(
+      (r) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function backoff(attempt: number, retryAfterMs: number | undefined, baseMs: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 30_000);
+  const ms = Math.min(baseMs * 2 ** attempt, 8_000);
+  return ms / 2 + Math.random() * (ms / 2);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Reads a Retry-After header (seconds or an HTTP date) as ms. */
+export function retryAfterMs(headers: Headers | Record<string, string | null | undefined> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const get = (name: string) =>
+    headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()]);
+  const ms = get("retry-after-ms");
+  if (ms && Number.isFinite(Number(ms))) return Number(ms);
+  const value = get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import type { Keyv } from "keyv";
+import type { Logger } from "../log.js";
+import { type Backend, openBackend } from "./backend.js";
+import type { ConversationStore, StateStore, StoredMessage } from "./types.js";
+
+export interface StoreOptions {
+  /** Messages kept per conversation; older ones are no longer read (default 100). */
+  maxMessages: number;
+  /** A conversation, a message and a reset marker live this long after their last write (ms). */
+  ttlMs: number;
+  log?: Logger;
+  /** How often expired rows are purged on backends without native expiry (ms; default 1 h; 0 = never). */
+  purgeIntervalMs?: number;
+  /** Injected for tests. */
+  now?: () => number;
+}
+
+/** Per conversation: which generation of keys is live, how many messages it has, when it began. */
+interface Meta {
+  epoch: string;
+  count: number;
+  createdAt: number;
+}
+
+/**
+ * ConversationStore over Keyv. Each message is its own key
+ * (`conv:{id}:{epoch}:{n}`) next to a small meta record, so appending writes
+ * two small values whatever the conversation's length, and reset deletes the
+ * meta record only (O(1)); the old generation's keys are never read again and
+ * expire by TTL. `resetScope(prefix)` writes one marker; a conversation that
+ * began before its scope's marker counts as empty.
+ */
+export class KeyvConversationStore implements ConversationStore {
+  readonly state: StateStore;
+  private readonly keyv: Keyv;
+  private readonly maxMessages: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  private readonly purgeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    options: StoreOptions,
+  ) {
+    this.keyv = backend.keyv;
+    this.maxMessages = options.maxMessages;
+    this.ttlMs = options.ttlMs;
+    this.now = options.now ?? Date.now;
+    this.state = new KeyvStateStore(this.keyv);
+    const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
+    if (purgeIntervalMs > 0 && backend.kind !== "redis") {
+      const purge = () =>
+        backend
+          .purgeExpired()
+          .then((n) => n > 0 && options.log?.debug({ purged: n }, "purged expired memory rows"))
+          .catch((err) => options.log?.warn({ err }, "could not purge expired memory rows"));
+      this.purgeTimer = setInterval(purge, purgeIntervalMs);
+      this.purgeTimer.unref();
+    }
+  }
+
+  get kind(): Backend["kind"] {
+    return this.backend.kind;
+  }
+
+  async append(conversationId: string, message: StoredMessage): Promise<void> {
+    let meta = await this.liveMeta(conversationId);
+    if (!meta) {
+      const resetAt = await this.scopeResetAt(conversationId);
+      meta = { epoch: randomUUID(), count: 0, createdAt: Math.max(this.now(), resetAt + 1) };
+    }
+    const n = meta.count;
+    await this.keyv.set(messageKey(conversationId, meta.epoch, n), message, this.ttlMs);
+    await this.keyv.set(metaKey(conversationId), { ...meta, count: n + 1 }, this.ttlMs);
+  }
+
+  async history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {
+    const meta = await this.liveMeta(conversationId);
+    if (!meta || meta.count === 0) return [];
+    const from = Math.max(0, meta.count - Math.min(limit, this.maxMessages));
+    const keys: string[] = [];
+    for (let n = from; n < meta.count; n++) keys.push(messageKey(conversationId, meta.epoch, n));
+    const values = await this.keyv.getMany<StoredMessage>(keys);
+    return values.filter((m): m is StoredMessage => m !== undefined && m !== null);
+  }
+
+  async exists(conversationId: string): Promise<boolean> {
+    const meta = await this.liveMeta(conversationId);
+    return meta !== undefined && meta.count > 0;
+  }
+
+  async reset(conversationId: string): Promise<void> {
+    await this.keyv.delete(metaKey(conversationId));
+  }
+
+  delete(conversationId: string): Promise<void> {
+    return this.reset(conversationId);
+  }
+
+  async resetScope(prefix: string): Promise<void> {
+    await this.keyv.set(scopeKey(prefix), this.now(), this.ttlMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    await this.backend.close();
+  }
+
+  /** Runs the backend's purge of expired rows now; returns how many went. */
+  purgeExpired(): Promise<number> {
+    return this.backend.purgeExpired();
+  }
+
+  private async liveMeta(conversationId: string): Promise<Meta | undefined> {
+    const meta = await this.keyv.get<Meta>(metaKey(conversationId));
+    if (!meta) return undefined;
+    const resetAt = await this.scopeResetAt(conversationId);
+    return meta.createdAt > resetAt ? meta : undefined;
+  }
+
+  /** The latest resetScope marker of any prefix of the id (`a:b:c` -> `a`, `a:b`), or -1. */
+  private async scopeResetAt(conversationId: string): Promise<number> {
+    const parts = conversationId.split(":");
+    const prefixes: string[] = [];
+    for (let i = 1; i < parts.length; i++) prefixes.push(parts.slice(0, i).join(":"));
+    if (prefixes.length === 0) return -1;
+    const marks = await this.keyv.getMany<number>(prefixes.map(scopeKey));
+    return Math.max(-1, ...marks.map((m) => (typeof m === "number" ? m : -1)));
+  }
+}
+
+/**
+ * Adapter state. `claim` is atomic within this process (a per-key promise
+ * chain); across replicas sharing Redis or Postgres it is a read-then-write.
+ */
+class KeyvStateStore implements StateStore {
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly keyv: Keyv) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.keyv.get<T>(stateKey(key))) ?? undefined;
+  }
+
+  async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
+    await this.keyv.set(stateKey(key), value, ttlMs);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.keyv.delete(stateKey(key));
+  }
+
+  claim(key: string, ttlMs: number): Promise<boolean> {
+    const previous = this.pending.get(key) ?? Promise.resolve();
+    const attempt = previous.then(async () => {
+      if ((await this.keyv.get(stateKey(key))) !== undefined) return false;
+      await this.keyv.set(stateKey(key), 1, ttlMs);
+      return true;
+    });
+    const settled = attempt.catch(() => undefined);
+    this.pending.set(key, settled);
+    void settled.then(() => {
+      if (this.pending.get(key) === settled) this.pending.delete(key);
+    });
+    return attempt;
+  }
+}
+
+const metaKey = (id: string) => `conv:${id}:meta`;
+const messageKey = (id: string, epoch: string, n: number) => `conv:${id}:${epoch}:${n}`;
+const scopeKey = (prefix: string) => `scope:${prefix}`;
+const stateKey = (key: string) => `state:${key}`;
+
+/** Opens the store a STORE_URL names (see openBackend). */
+export function createStore(url: string, options: StoreOptions): KeyvConversationStore {
+  return new KeyvConversationStore(openBackend(url), options);
+}

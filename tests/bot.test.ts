@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Bot } from "../src/bot.js";
+import { AnthropicModel } from "../src/llm/anthropic.js";
+import { OpenAIModel } from "../src/llm/openai.js";
+import type { ChatModel } from "../src/llm/types.js";
+import { silentLogger } from "../src/log.js";
+import { createStore, type KeyvConversationStore } from "../src/memory/store.js";
+import { FakeAnthropic } from "./fakes/anthropic.js";
+import { FakeOpenAI } from "./fakes/openai.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
+import { makeTestBot, type TestBot } from "./helpers/bot.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+
+async function collect(it: AsyncIterable<string>): Promise<string> {
+  let s = "";
+  for await (const d of it) s += d;
+  return s;
+}
+
+const alice = { id: "U1", name: "Alice" };
+const bob = { id: "U2", name: "Bob" };
+
+const stores: Record<string, () => Promise<string | null>> = {
+  sqlite: async () => `sqlite://${join(mkdtempSync(join(tmpdir(), "chatbot-bot-")), "m.sqlite")}`,
+  redis: async () => ((await backendAvailable("redis")) ? BACKENDS.redis : null),
+  postgres: async () => ((await backendAvailable("postgres")) ? BACKENDS.postgres : null),
+};
+
+describe.each(["openai", "anthropic"] as const)("a two-turn conversation with %s", (provider) => {
+  describe.each(Object.keys(stores))("on %s", (storeName) => {
+    let cleanup: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const c of cleanup.reverse()) await c();
+      cleanup = [];
+    });
+
+    it("sends the first exchange with the second question", async (ctx) => {
+      const url = await stores[storeName]!();
+      if (!url) return ctx.skip();
+      const fake = provider === "openai" ? await FakeOpenAI.start() : await FakeAnthropic.start();
+      cleanup.push(() => fake.close());
+      const common = { model: "m", maxOutputTokens: 100, idleTimeoutMs: 5_000, maxRetries: 0, apiKey: "k-test" };
+      const model: ChatModel =
+        provider === "openai"
+          ? new OpenAIModel({ ...common, baseUrl: fake.baseUrl })
+          : new AnthropicModel({ ...common, baseUrl: fake.baseUrl });
+      const store = createStore(url, { maxMessages: 50, ttlMs: 60_000, purgeIntervalMs: 0 });
+      cleanup.push(() => store.close());
+      const bot = new Bot({ model, store, log: silentLogger(), systemPrompt: "Be brief.", contextTokens: 4_000 });
+      const id = `web:${randomUUID()}`;
+
+      expect(await collect(bot.reply({ conversationId: id, author: alice, text: "My name is Alice." }))).toBe(
+        "You said: My name is Alice.",
+      );
+      expect(await collect(bot.reply({ conversationId: id, author: alice, text: "What is my name?" }))).toBe(
+        "You said: What is my name?",
+      );
+
+      const body = fake.lastBody;
+      const sent =
+        provider === "openai"
+          ? body.messages
+          : [{ role: "system", content: body.system }, ...body.messages];
+      expect(sent).toEqual([
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "My name is Alice." },
+        { role: "assistant", content: "You said: My name is Alice." },
+        { role: "user", content: "What is my name?" },
+      ]);
+      const history = await bot.history(id);
+      expect(history.map((m) => [m.role, m.text])).toEqual([
+        ["user", "My name is Alice."],
+        ["assistant", "You said: My name is Alice."],
+        ["user", "What is my name?"],
+        ["assistant", "You said: What is my name?"],
+      ]);
+      expect(history[0]!.author).toEqual(alice);
+    });
+  });
+});
+
+describe("turns", () => {
+  let t: TestBot;
+  afterEach(async () => t?.close());
+
+  it("serializes two turns of one conversation in arrival order, each seeing the other", async () => {
+    t = await makeTestBot();
+    t.fake.respond((body) => ({ text: `answer to ${body.messages.at(-1).content}`, chunkDelayMs: 5 }));
+    const id = "slack:T1:C1:1.0";
+    const first = collect(t.bot.reply({ conversationId: id, author: alice, text: "one" }));
+    const second = collect(t.bot.reply({ conversationId: id, author: bob, text: "two" }));
+    expect(await Promise.all([first, second])).toEqual(["answer to one", "answer to [Bob] two"]);
+    // The second request saw the whole first exchange, with speakers named.
+    expect(t.fake.requests[1]!.body.messages.slice(1)).toEqual([
+      { role: "user", content: "[Alice] one" },
+      { role: "assistant", content: "answer to one" },
+      { role: "user", content: "[Bob] two" },
+    ]);
+  });
+
+  it("runs turns of different conversations at the same time", async () => {
+    t = await makeTestBot();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    t.fake.respond(() => ({ text: "ok", firstDelayMs: 100 }));
+    const run = async (id: string) => {
+      const it = t.bot.reply({ conversationId: id, author: alice, text: "hi" });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const text = await collect(it);
+      inFlight--;
+      return text;
+    };
+    const started = t.fake.requests.length;
+    const all = Promise.all([run("web:a"), run("web:b"), run("web:c")]);
+    // All three requests reach the model before any answer is finished.
+    await new Promise((r) => setTimeout(r, 80));
+    expect(t.fake.requests.length - started).toBe(3);
+    expect(await all).toEqual(["ok", "ok", "ok"]);
+  });
+
+  it("stores a partial answer marked incomplete and tells the model next time", async () => {
+    t = await makeTestBot();
+    t.fake.enqueue({ text: "The answer is forty", cutAfterChunks: 4 });
+    const id = "web:partial";
+    await expect(collect(t.bot.reply({ conversationId: id, author: alice, text: "q" }))).rejects.toMatchObject({
+      code: "network",
+    });
+    const history = await t.bot.history(id);
+    expect(history).toHaveLength(2);
+    expect(history[1]).toMatchObject({ role: "assistant", incomplete: true });
+    expect(history[1]!.text.length).toBeGreaterThan(0);
+    await collect(t.bot.reply({ conversationId: id, author: alice, text: "again" }));
+    expect(t.fake.lastBody.messages[2].content).toMatch(/\[this answer was interrupted\]$/);
+  });
+
+  it("a failure before any text stores only the user message", async () => {
+    t = await makeTestBot();
+    t.fake.enqueue({ status: 401 });
+    const id = "web:auth";
+    await expect(collect(t.bot.reply({ conversationId: id, author: alice, text: "q" }))).rejects.toMatchObject({
+      code: "auth",
+      userMessage: expect.stringContaining("API key"),
+    });
+    expect((await t.bot.history(id)).map((m) => m.role)).toEqual(["user"]);
+  });
+
+  it("stopping early (abort) keeps what was shown, marked incomplete", async () => {
+    t = await makeTestBot();
+    t.fake.enqueue({ text: "a long answer that keeps going", chunkDelayMs: 20 });
+    const controller = new AbortController();
+    const id = "web:abort";
+    let seen = "";
+    await expect(
+      (async () => {
+        for await (const d of t.bot.reply({ conversationId: id, author: alice, text: "q" }, controller.signal)) {
+          seen += d;
+          if (seen.length >= 5) controller.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: "aborted" });
+    const history = await t.bot.history(id);
+    expect(history[1]).toMatchObject({ role: "assistant", incomplete: true });
+    expect(history[1]!.text.startsWith(seen.slice(0, 5))).toBe(true);
+  });
+
+  it("a turn waiting behind another can be cancelled without blocking the next", async () => {
+    t = await makeTestBot();
+    t.fake.respond(() => ({ text: "slow", chunkDelayMs: 30 }));
+    const id = "web:queue";
+    const first = collect(t.bot.reply({ conversationId: id, author: alice, text: "1" }));
+    const controller = new AbortController();
+    const second = collect(t.bot.reply({ conversationId: id, author: alice, text: "2" }, controller.signal));
+    const third = collect(t.bot.reply({ conversationId: id, author: alice, text: "3" }));
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ code: "aborted" });
+    expect(await first).toBe("slow");
+    expect(await third).toBe("slow");
+    expect((await t.bot.history(id)).map((m) => m.text)).toEqual(["1", "slow", "3", "slow"]);
+  });
+
+  it("uses earlier thread messages as context when the conversation is new", async () => {
+    t = await makeTestBot();
+    const id = "slack:T:C:9.9";
+    const context = [
+      { role: "user" as const, text: "the build is red", author: bob, at: 1 },
+      { role: "user" as const, text: "since this morning", author: bob, at: 2 },
+    ];
+    await collect(t.bot.reply({ conversationId: id, author: alice, text: "summarize this", context }));
+    expect(t.fake.lastBody.messages.slice(1).map((m: { content: string }) => m.content)).toEqual([
+      "[Bob] the build is red",
+      "[Bob] since this morning",
+      "[Alice] summarize this",
+    ]);
+  });
+
+  it("without a model, says what to configure and stores nothing", async () => {
+    t = await makeTestBot();
+    const bot = new Bot({
+      model: null,
+      store: t.store,
+      log: silentLogger(),
+      systemPrompt: "x",
+      contextTokens: 1000,
+    });
+    await expect(collect(bot.reply({ conversationId: "web:none", author: alice, text: "hi" }))).rejects.toMatchObject({
+      code: "not_configured",
+      userMessage: expect.stringContaining("OPENAI_API_KEY"),
+    });
+    expect(await t.store.exists("web:none")).toBe(false);
+  });
+});
+
+export type { KeyvConversationStore };

@@ -1,0 +1,82 @@
+import type { ServerResponse } from "node:http";
+import { FakeLlmServer, lastUserText } from "./llm-server.js";
+
+export type { FakeReply, RecordedRequest } from "./llm-server.js";
+
+/**
+ * A fake Anthropic Messages server: `POST /v1/messages` with `stream: true`
+ * answers the real event sequence (message_start, content_block_start, ping,
+ * content_block_delta..., content_block_stop, message_delta, message_stop).
+ */
+export class FakeAnthropic extends FakeLlmServer {
+  protected path = "/v1/messages";
+  private id = 0;
+  private deltas = 0;
+
+  private constructor() {
+    super((body) => ({ text: `You said: ${lastUserText(body)}` }));
+  }
+
+  static async start(): Promise<FakeAnthropic> {
+    const fake = new FakeAnthropic();
+    await fake.listen();
+    return fake;
+  }
+
+  /** The base URL to give the SDK (ANTHROPIC_BASE_URL); the SDK appends /v1/messages. */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  protected writeStart(res: ServerResponse, body: { model?: string }): void {
+    this.id++;
+    this.deltas = 0;
+    this.event(res, "message_start", {
+      type: "message_start",
+      message: {
+        id: `msg_fake${this.id}`,
+        type: "message",
+        role: "assistant",
+        content: [],
+        model: body.model ?? "fake",
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 10, output_tokens: 1 },
+      },
+    });
+    this.event(res, "content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+    this.event(res, "ping", { type: "ping" });
+  }
+
+  protected writeDelta(res: ServerResponse, text: string): void {
+    this.deltas++;
+    this.event(res, "content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
+  }
+
+  protected writeEnd(res: ServerResponse): void {
+    this.event(res, "content_block_stop", { type: "content_block_stop", index: 0 });
+    this.event(res, "message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { output_tokens: this.deltas },
+    });
+    this.event(res, "message_stop", { type: "message_stop" });
+  }
+
+  protected errorBody(status: number): unknown {
+    const kinds: Record<number, [string, string]> = {
+      400: ["invalid_request_error", "prompt is too long: 250000 tokens > 200000 maximum"],
+      401: ["authentication_error", "invalid x-api-key"],
+      404: ["not_found_error", "model not found"],
+      429: ["rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"],
+      500: ["api_error", "Internal server error"],
+      529: ["overloaded_error", "Overloaded"],
+    };
+    const [type, message] = kinds[status] ?? ["api_error", `error ${status}`];
+    return { type: "error", error: { type, message } };
+  }
+
+  private event(res: ServerResponse, name: string, data: object): void {
+    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+}

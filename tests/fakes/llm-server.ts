@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What a fake model server answers to one request. */
+export interface FakeReply {
+  /** The answer as deltas, sent one SSE event each. */
+  chunks?: string[];
+  /** The answer as one text; split into small deltas when `chunks` is absent. */
+  text?: string;
+  /** Pause between deltas (ms). */
+  chunkDelayMs?: number;
+  /** Pause before the first byte of the answer (ms). */
+  firstDelayMs?: number;
+  /** Answer with this HTTP status and `errorBody` instead of a stream. */
+  status?: number;
+  errorBody?: unknown;
+  /** Sent as Retry-After (seconds) with an error status. */
+  retryAfterS?: number;
+  /** Destroy the connection after this many deltas. */
+  cutAfterChunks?: number;
+  /** Stop sending (keep the connection open) after this many deltas. */
+  stallAfterChunks?: number;
+}
+
+export interface RecordedRequest {
+  path: string;
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies are whatever the SDK sent
+  body: any;
+  headers: IncomingMessage["headers"];
+}
+
+/** Splits text into deltas of 1-6 characters, like a tokenizer would, deterministically. */
+export function toDeltas(text: string): string[] {
+  const out: string[] = [];
+  const chars = Array.from(text);
+  let i = 0;
+  let size = 1;
+  while (i < chars.length) {
+    out.push(chars.slice(i, i + size).join(""));
+    i += size;
+    size = (size % 6) + 1;
+  }
+  return out;
+}
+
+export type Responder = (body: any, request: RecordedRequest) => FakeReply;
+
+/**
+ * A real HTTP server on 127.0.0.1 that records requests and answers each with
+ * the FakeReply the responder picks; subclasses encode the provider's SSE.
+ */
+export abstract class FakeLlmServer {
+  readonly requests: RecordedRequest[] = [];
+  /** Requests whose client closed the connection before the answer ended. */
+  clientAborts = 0;
+  private responder: Responder;
+  private readonly queue: FakeReply[] = [];
+  private readonly sockets = new Set<import("node:net").Socket>();
+  private server!: Server;
+  protected port = 0;
+
+  protected constructor(defaultResponder: Responder) {
+    this.responder = defaultResponder;
+  }
+
+  protected async listen(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("connection", (s) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Sets how every later request is answered. */
+  respond(responder: Responder): void {
+    this.responder = responder;
+  }
+
+  /** Answers the next requests with these replies, in order, then falls back to the responder. */
+  enqueue(...replies: FakeReply[]): void {
+    this.queue.push(...replies);
+  }
+
+  /** The last request's messages as the SDK sent them. */
+  get lastBody(): any {
+    return this.requests.at(-1)?.body;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  protected abstract path: string;
+  protected abstract writeStart(res: ServerResponse, body: any): void;
+  protected abstract writeDelta(res: ServerResponse, text: string): void;
+  protected abstract writeEnd(res: ServerResponse): void;
+  protected abstract errorBody(status: number): unknown;
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    const recorded: RecordedRequest = { path: req.url ?? "", body, headers: req.headers };
+    this.requests.push(recorded);
+    if (!req.url?.endsWith(this.path)) {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(this.errorBody(404)));
+      return;
+    }
+    const reply = this.queue.shift() ?? this.responder(body, recorded);
+    let closed = false;
+    let ended = false;
+    res.on("close", () => {
+      closed = true;
+      if (!ended) this.clientAborts++;
+    });
+    if (reply.firstDelayMs) await delay(reply.firstDelayMs);
+    if (reply.status && reply.status >= 400) {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (reply.retryAfterS !== undefined) headers["retry-after"] = String(reply.retryAfterS);
+      ended = true;
+      res.writeHead(reply.status, headers).end(JSON.stringify(reply.errorBody ?? this.errorBody(reply.status)));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    this.writeStart(res, body);
+    const deltas = reply.chunks ?? toDeltas(reply.text ?? "");
+    for (let i = 0; i < deltas.length; i++) {
+      if (closed) return;
+      if (reply.cutAfterChunks !== undefined && i >= reply.cutAfterChunks) {
+        ended = true;
+        // Let the deltas already written reach the client before the cut.
+        await delay(20);
+        res.socket?.destroy();
+        return;
+      }
+      if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return;
+      this.writeDelta(res, deltas[i]!);
+      if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
+    }
+    if (closed) return;
+    if (reply.stallAfterChunks !== undefined && reply.stallAfterChunks >= deltas.length) return;
+    ended = true;
+    this.writeEnd(res);
+    res.end();
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The text of the last user message in an OpenAI- or Anthropic-shaped request. */
+export function lastUserText(body: any): string {
+  const messages: Array<{ role: string; content: unknown }> = body?.messages ?? [];
+  const last = [...messages].reverse().find((m) => m.role === "user");
+  if (!last) return "";
+  if (typeof last.content === "string") return last.content;
+  if (Array.isArray(last.content)) return last.content.map((c: { text?: string }) => c.text ?? "").join("");
+  return "";
+}
