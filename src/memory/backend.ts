@@ -67,7 +67,12 @@ function withKeyv(
     keyv,
     purgeExpired,
     close: async () => {
-      await keyv.disconnect();
+      try {
+        await keyv.disconnect();
+      } catch (err) {
+        // @keyv/postgres shares one pool per URI between instances; a second close finds it ended.
+        if (!/end on pool more than once/.test(String(err))) throw err;
+      }
     },
   };
 }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { fitToBudget, truncateToTokens } from "../../src/memory/fit.js";
+import { countOpenAITokens, estimateAnthropicTokens } from "../../src/memory/tokens.js";
+
+const count = countOpenAITokens;
+
+describe("fitToBudget", () => {
+  const history = Array.from({ length: 20 }, (_, i) => ({
+    role: (i % 2 === 0 ? "user" : "assistant") as "user" | "assistant",
+    content: `message number ${i} with a few words in it`,
+  }));
+
+  it("keeps everything when it fits", () => {
+    const out = fitToBudget("sys", history, 10_000, count);
+    expect(out).toHaveLength(21);
+    expect(out[0]).toEqual({ role: "system", content: "sys" });
+  });
+
+  it("keeps the system prompt and the newest messages within the budget, starting with a user turn", () => {
+    const out = fitToBudget("You are terse.", history, 80, count);
+    expect(out[0]!.content).toBe("You are terse.");
+    expect(out.at(-1)!.content).toBe("message number 19 with a few words in it");
+    expect(out[1]!.role).toBe("user");
+    const used = out.reduce((n, m) => n + count(m.content) + 4, 0);
+    expect(used).toBeLessThanOrEqual(80);
+    expect(out.length).toBeLessThan(21);
+  });
+
+  it("truncates a single message larger than the budget instead of sending it to fail", () => {
+    const huge = "word ".repeat(5_000);
+    const out = fitToBudget("sys", [{ role: "user", content: huge }], 300, count);
+    expect(out).toHaveLength(2);
+    expect(out[1]!.content).toMatch(/truncated to fit/);
+    expect(count(out[1]!.content)).toBeLessThanOrEqual(300);
+  });
+
+  it("truncateToTokens leaves short text alone", () => {
+    expect(truncateToTokens("short", 100, count)).toBe("short");
+  });
+});
+
+describe("token counting", () => {
+  it("uses OpenAI's real tokenizer", () => {
+    expect(countOpenAITokens("hello world")).toBe(2);
+  });
+  it("estimates Anthropic tokens on the high side for ASCII and counts each CJK character", () => {
+    expect(estimateAnthropicTokens("a".repeat(300))).toBe(100);
+    expect(estimateAnthropicTokens("日本語")).toBe(3);
+  });
+});
