@@ -1,4 +1,4 @@
-import { AbortedError, NotConfiguredError, toChatError } from "./errors.js";
+import { AbortedError, ChatError, NotConfiguredError, ShutdownError, toChatError } from "./errors.js";
 import type { ChatMessage, ChatModel } from "./llm/types.js";
 import type { Logger } from "./log.js";
 import { fitToBudget, type TokenCounter } from "./memory/fit.js";
@@ -79,7 +79,10 @@ export class Bot {
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();
+  /** Aborts every turn at once (shutdown). */
+  private readonly stopAll = new AbortController();
   private running = 0;
+  private draining = false;
 
   constructor(options: BotOptions) {
     this.model = options.model;
@@ -114,6 +117,8 @@ export class Bot {
     const { conversationId } = incoming;
     const model = this.model;
     if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
+    if (this.draining) throw new ShutdownError();
+    const turnSignal = signal ? AbortSignal.any([signal, this.stopAll.signal]) : this.stopAll.signal;
     this.running++;
     let release: (() => void) | undefined;
     const started = this.now();
@@ -123,8 +128,8 @@ export class Bot {
     let error: string | undefined;
     let stored = false;
     try {
-      release = await this.queue.enter(conversationId, signal).catch((e) => {
-        throw new AbortedError("The turn was cancelled while waiting", e);
+      release = await this.queue.enter(conversationId, turnSignal).catch((e) => {
+        throw abortReason(turnSignal, e);
       });
       if (incoming.context?.length && !(await this.store.exists(conversationId))) {
         for (const m of incoming.context) await this.store.append(conversationId, m);
@@ -139,16 +144,16 @@ export class Bot {
       const messages = fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
       const callStarted = this.now();
       try {
-        for await (const delta of model.stream(messages, { signal })) {
+        for await (const delta of model.stream(messages, { signal: turnSignal })) {
           if (delta.length === 0) continue;
           firstAt ??= this.now() - callStarted;
           text += delta;
           deltas++;
           yield delta;
         }
-        if (signal?.aborted) throw new AbortedError();
+        if (turnSignal.aborted) throw abortReason(turnSignal);
       } catch (err) {
-        const chatError = signal?.aborted ? new AbortedError(undefined, err) : toChatError(err);
+        const chatError = turnSignal.aborted ? abortReason(turnSignal, err) : toChatError(err);
         error = chatError.code;
         throw chatError;
       }
@@ -180,6 +185,22 @@ export class Bot {
     }
   }
 
+  /** Refuses new turns (with ShutdownError) and resolves when running ones end or `timeoutMs` passes; true if idle. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.running === 0;
+  }
+
+  /**
+   * Ends every running and waiting turn now with `reason` (default: aborted);
+   * used at shutdown once the grace period is over. Later turns fail at once.
+   */
+  abortAll(reason: ChatError = new AbortedError()): void {
+    this.stopAll.abort(reason);
+  }
+
   history(conversationId: string): Promise<StoredMessage[]> {
     return this.store.history(conversationId);
   }
@@ -196,6 +217,11 @@ export class Bot {
   resetScope(prefix: string): Promise<void> {
     return this.store.resetScope(prefix);
   }
+}
+
+/** The ChatError an aborted signal carries, or a plain AbortedError. */
+function abortReason(signal: AbortSignal, cause?: unknown): ChatError {
+  return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
 }
 
 /**

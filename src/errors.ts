@@ -88,6 +88,13 @@ export class AbortedError extends ChatError {
   }
 }
 
+/** A turn cut off because the bot is shutting down (its shutdown timeout ran out). */
+export class ShutdownError extends ChatError {
+  constructor() {
+    super("aborted", "The bot shut down during the turn", "The bot restarted before finishing this answer. Please ask again.");
+  }
+}
+
 export class BadRequestError extends ChatError {
   constructor(message: string, cause?: unknown) {
     super("bad_request", message, "The model refused the request as invalid.", { cause });

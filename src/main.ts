@@ -1,0 +1,148 @@
+import type { FastifyInstance } from "fastify";
+import { startDiscord } from "../adapters/discord/index.js";
+import { startSlack } from "../adapters/slack/index.js";
+import { createWebServer } from "../adapters/web/index.js";
+import { Bot } from "./bot.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { ShutdownError } from "./errors.js";
+import { createModel } from "./llm/index.js";
+import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
+import { createLogger, type Logger } from "./log.js";
+import { createStore } from "./memory/store.js";
+
+/** Something started that must be stopped on shutdown. */
+interface Surface {
+  name: string;
+  stop(): Promise<void>;
+}
+
+const NO_MODEL_HELP =
+  "No model is configured. Set OPENAI_API_KEY (OpenAI), ANTHROPIC_API_KEY (Anthropic), or " +
+  "OPENAI_BASE_URL=http://localhost:11434/v1 with LLM_MODEL for a local Ollama, in .env, and restart.";
+
+/** Composition root: reads config, builds the core, starts every surface whose credentials are present. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig({ dotenvPath: ".env" });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [
+      config.llm.openaiApiKey,
+      config.llm.anthropicApiKey,
+      config.slack.botToken,
+      config.slack.appToken,
+      config.slack.signingSecret,
+      config.discord.token,
+      config.web.apiKey,
+    ],
+  });
+
+  await useLocalOllamaIfNothingElse(config, log);
+  const model = createModel(config.llm);
+  if (model) log.info(`Model: ${model.provider} ${model.model}${config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : ""}`);
+  else log.warn(NO_MODEL_HELP);
+
+  const store = createStore(config.store.url, { maxMessages: config.store.maxMessages, ttlMs: config.store.ttlMs, log });
+  log.info(`Memory: ${store.kind} (${redactUrl(config.store.url)})`);
+  const bot = new Bot({
+    model,
+    store,
+    log,
+    systemPrompt: config.llm.systemPrompt,
+    contextTokens: config.llm.contextTokens,
+    notConfiguredMessage: NO_MODEL_HELP,
+  });
+
+  const surfaces: Surface[] = [];
+  let web: FastifyInstance | undefined;
+  if (config.web.enabled) {
+    web = await createWebServer({
+      bot,
+      config: { ...config.web, cursor: config.cursor },
+      log,
+      modelStatus: () => (model ? { configured: true } : { configured: false, message: NO_MODEL_HELP }),
+    });
+  }
+
+  if (config.slack.botToken) {
+    if (!config.slack.appToken && !web) {
+      log.warn("Slack: off, HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode");
+    } else {
+      const slack = await startSlack({ bot, config: config.slack, cursor: config.cursor, log, http: web });
+      surfaces.push({ name: "slack", stop: slack.stop });
+      log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
+    }
+  } else log.info("Slack: off, SLACK_BOT_TOKEN is not set");
+
+  if (config.discord.token) {
+    const discord = await startDiscord({ bot, config: config.discord, cursor: config.cursor, log });
+    surfaces.push({ name: "discord", stop: discord.stop });
+    log.info(`Discord: on; invite it with ${discord.inviteUrl}`);
+  } else log.info("Discord: off, DISCORD_TOKEN is not set");
+
+  if (web) {
+    await web.listen({ port: config.web.port, host: config.web.host });
+    const address = web.server.address();
+    const port = typeof address === "object" && address ? address.port : config.web.port;
+    const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
+    log.info(`Web: chat page and API at http://${shown}:${port}/`);
+    if (!config.web.apiKey) log.info("Web: listening on 127.0.0.1 only, because WEB_API_KEY is not set");
+    surfaces.push({ name: "web", stop: () => web!.close() });
+  } else log.info("Web: off, WEB_ENABLED=false");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, activeTurns: bot.activeTurns }, "shutting down: finishing turns in flight");
+    const idle = await bot.drain(config.shutdownTimeoutMs);
+    if (!idle) {
+      log.warn({ activeTurns: bot.activeTurns }, "shutdown timeout: stopping the turns still running");
+      bot.abortAll(new ShutdownError());
+      await bot.drain(5_000);
+    }
+    for (const s of [...surfaces].reverse()) {
+      await s.stop().catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly"));
+    }
+    await store.close().catch((err) => log.error({ err }, "could not close the store"));
+    log.info("stopped");
+    log.flush();
+    setTimeout(() => process.exit(0), 100).unref();
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** With no provider configured, a local Ollama answering on its default port is used (issue: easy setup). */
+async function useLocalOllamaIfNothingElse(config: Config, log: Logger): Promise<void> {
+  if (config.llm.provider) return;
+  const found = await detectOllama();
+  if (!found) return;
+  config.llm.provider = "openai";
+  config.llm.openaiBaseUrl = `${OLLAMA_URL}/v1`;
+  config.llm.model = found;
+  log.info(`Model: nothing configured, but Ollama answers at ${OLLAMA_URL}: using its model ${found}`);
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
