@@ -3,6 +3,7 @@ import type { ChatMessage, ChatModel } from "./llm/types.js";
 import type { Logger } from "./log.js";
 import { fitToBudget, type TokenCounter } from "./memory/fit.js";
 import { tokenCounterFor } from "./memory/tokens.js";
+import type { Lease, TurnLock } from "./memory/lock.js";
 import type { Author, ConversationStore, StateStore, StoredMessage } from "./memory/types.js";
 import { KeyedQueue } from "./queue.js";
 
@@ -44,6 +45,11 @@ export interface BotOptions {
   systemPrompt: string;
   /** Input budget (system prompt + history) in tokens. */
   contextTokens: number;
+  /**
+   * Serializes turns of one conversation across replicas (src/memory/lock.ts).
+   * Absent: in this process only, which is all a single SQLite process needs.
+   */
+  lock?: TurnLock;
   /** Default: the provider's tokenizer (src/memory/tokens.ts). */
   countTokens?: TokenCounter;
   notConfiguredMessage?: string;
@@ -79,6 +85,7 @@ export class Bot {
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();
+  private readonly lock: TurnLock | undefined;
   /** Aborts every turn at once (shutdown). */
   private readonly stopAll = new AbortController();
   private running = 0;
@@ -93,6 +100,7 @@ export class Bot {
     this.countTokens = options.countTokens ?? tokenCounterFor(options.model?.provider ?? "openai");
     this.notConfiguredMessage = options.notConfiguredMessage ?? NOT_CONFIGURED;
     this.onTurn = options.onTurn;
+    this.lock = options.lock;
     this.now = options.now ?? Date.now;
   }
 
@@ -121,6 +129,7 @@ export class Bot {
     const turnSignal = signal ? AbortSignal.any([signal, this.stopAll.signal]) : this.stopAll.signal;
     this.running++;
     let release: (() => void) | undefined;
+    let lease: Lease | undefined;
     const started = this.now();
     let firstAt: number | undefined;
     let text = "";
@@ -129,6 +138,10 @@ export class Bot {
     let stored = false;
     try {
       release = await this.queue.enter(conversationId, turnSignal).catch((e) => {
+        throw abortReason(turnSignal, e);
+      });
+      // Local order first (no polling among this replica's waiters), then the shared lock.
+      lease = await this.lock?.acquire(conversationId, turnSignal).catch((e) => {
         throw abortReason(turnSignal, e);
       });
       if (incoming.context?.length && !(await this.store.exists(conversationId))) {
@@ -167,6 +180,7 @@ export class Bot {
           .append(conversationId, { role: "assistant", text, at: this.now(), incomplete: true })
           .catch((e) => this.log.error({ err: e, conversationId }, "could not store a partial answer"));
       }
+      await lease?.release().catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
       release?.();
       this.running--;
       const stats: TurnStats = {

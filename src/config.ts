@@ -100,6 +100,7 @@ const schema = z.object({
   STORE_URL: url(["sqlite:", "redis:", "rediss:", "postgres:", "postgresql:"]),
   MEMORY_MAX_MESSAGES: int(100, 2, 100_000),
   MEMORY_TTL_DAYS: int(30, 1, 3650),
+  TURN_LOCK_LEASE_MS: int(30_000, 1_000, 600_000),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   PORT: int(3000, 0, 65_535),
   HOST: str(),
@@ -148,7 +149,13 @@ export interface LlmConfig {
 
 export interface Config {
   llm: LlmConfig;
-  store: { url: string; maxMessages: number; ttlMs: number };
+  store: {
+    url: string;
+    maxMessages: number;
+    ttlMs: number;
+    /** With Redis/Postgres: how long a crashed replica's turn lock blocks its conversation (ms). */
+    lockLeaseMs: number;
+  };
   logLevel: (typeof LOG_LEVELS)[number];
   web: {
     enabled: boolean;
@@ -245,6 +252,7 @@ export function loadConfig(
       url: e.STORE_URL ?? DEFAULT_STORE_URL,
       maxMessages: e.MEMORY_MAX_MESSAGES,
       ttlMs: e.MEMORY_TTL_DAYS * 24 * 3600 * 1000,
+      lockLeaseMs: e.TURN_LOCK_LEASE_MS,
     },
     logLevel: (e.LOG_LEVEL?.toLowerCase() ?? "info") as Config["logLevel"],
     web: {

@@ -8,6 +8,7 @@ import { ShutdownError } from "./errors.js";
 import { createModel } from "./llm/index.js";
 import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
 import { createLogger, type Logger } from "./log.js";
+import { LeaseLock } from "./memory/lock.js";
 import { createStore } from "./memory/store.js";
 
 /** Something started that must be stopped on shutdown. */
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     systemPrompt: config.llm.systemPrompt,
     contextTokens: config.llm.contextTokens,
     notConfiguredMessage: NO_MODEL_HELP,
+    // SQLite means one process: the in-process queue is the whole lock. Shared stores mean replicas.
+    lock: store.kind === "sqlite" ? undefined : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
   });
 
   const surfaces: Surface[] = [];

@@ -5,10 +5,16 @@ import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 
-/** The Keyv instance for a STORE_URL, plus the backend's own housekeeping. */
+/**
+ * The Keyv instance for a STORE_URL, plus what Keyv cannot do: atomic
+ * operations that several replicas sharing the backend rely on (dedupe,
+ * per-conversation locks), and housekeeping. Atomic keys live beside Keyv's,
+ * under `chatbot:x:`, with an expiry of their own.
+ */
 export interface Backend {
   kind: "sqlite" | "redis" | "postgres";
   keyv: Keyv;
+  atomic: AtomicOps;
   /** Deletes rows whose TTL has passed (backends without native expiry); returns how many. */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
@@ -21,6 +27,18 @@ const NAMESPACE = "chatbot";
 
 type SqlQuery = (sql: string, ...params: unknown[]) => Promise<unknown>;
 
+/** Atomic single-key operations; values are short strings (a token), keys expire after ttlMs. */
+export interface AtomicOps {
+  /** Sets `key` when it is absent or expired; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Renews `key`'s expiry when it still holds `value`; true when it did. */
+  extendIf(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes `key` when it still holds `value`; true when it did. */
+  deleteIf(key: string, value: string): Promise<boolean>;
+}
+
+const ATOMIC_PREFIX = `chatbot:x:`;
+
 /** Opens the backend a STORE_URL names: sqlite://path (file created on first use), redis://, postgres://. */
 export function openBackend(url: string): Backend {
   const protocol = new URL(url).protocol;
@@ -28,7 +46,38 @@ export function openBackend(url: string): Backend {
     const path = url.replace(/^sqlite:\/\//, "");
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: 5_000 });
-    return withKeyv("sqlite", adapter, async () => {
+    const q = (sql: string, ...params: unknown[]) => (adapter.query as SqlQuery)(sql, ...params) as Promise<unknown[]>;
+    const atomic: AtomicOps = {
+      setIfAbsent: async (key, value, ttlMs) => {
+        const now = Date.now();
+        const rows = await q(
+          `INSERT INTO ${TABLE}(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+           WHERE json_extract(${TABLE}.value, '$.expires') < ? RETURNING key`,
+          ATOMIC_PREFIX + key,
+          JSON.stringify({ value, expires: now + ttlMs }),
+          now,
+        );
+        return rows.length > 0;
+      },
+      extendIf: async (key, value, ttlMs) => {
+        const rows = await q(
+          `UPDATE ${TABLE} SET value = ? WHERE key = ? AND json_extract(value, '$.value') = ? RETURNING key`,
+          JSON.stringify({ value, expires: Date.now() + ttlMs }),
+          ATOMIC_PREFIX + key,
+          value,
+        );
+        return rows.length > 0;
+      },
+      deleteIf: async (key, value) => {
+        const rows = await q(
+          `DELETE FROM ${TABLE} WHERE key = ? AND json_extract(value, '$.value') = ? RETURNING key`,
+          ATOMIC_PREFIX + key,
+          value,
+        );
+        return rows.length > 0;
+      },
+    };
+    return withKeyv("sqlite", adapter, atomic, async () => {
       const query = adapter.query as SqlQuery;
       // Keyv stores {"value":…,"expires":ms} as JSON text; expired rows are otherwise only removed when read.
       const rows = (await query(
@@ -40,12 +89,57 @@ export function openBackend(url: string): Backend {
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const adapter = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
-    return withKeyv("redis", adapter, async () => 0);
+    const client = () => adapter.getClient() as Promise<RedisLike>;
+    const atomic: AtomicOps = {
+      setIfAbsent: async (key, value, ttlMs) =>
+        (await (await client()).set(ATOMIC_PREFIX + key, value, { NX: true, PX: ttlMs })) === "OK",
+      extendIf: async (key, value, ttlMs) =>
+        Number(
+          await (await client()).eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+            { keys: [ATOMIC_PREFIX + key], arguments: [value, String(ttlMs)] },
+          ),
+        ) === 1,
+      deleteIf: async (key, value) =>
+        Number(
+          await (await client()).eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+            { keys: [ATOMIC_PREFIX + key], arguments: [value] },
+          ),
+        ) === 1,
+    };
+    return withKeyv("redis", adapter, atomic, async () => 0);
   }
   if (protocol === "postgres:" || protocol === "postgresql:") {
     const adapter = new KeyvPostgres({ uri: url, table: TABLE });
-    return withKeyv("postgres", adapter, async () => {
-      const query = adapter.query as unknown as (sql: string, values?: unknown[]) => Promise<unknown[]>;
+    const query = (sql: string, values: unknown[]) =>
+      (adapter.query as unknown as (sql: string, values?: unknown[]) => Promise<unknown[]>)(sql, values);
+    const atomic: AtomicOps = {
+      setIfAbsent: async (key, value, ttlMs) => {
+        const now = Date.now();
+        const rows = await query(
+          `INSERT INTO ${TABLE}(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+           WHERE (${TABLE}.value::jsonb->>'expires')::bigint < $3 RETURNING key`,
+          [ATOMIC_PREFIX + key, JSON.stringify({ value, expires: now + ttlMs }), now],
+        );
+        return rows.length > 0;
+      },
+      extendIf: async (key, value, ttlMs) => {
+        const rows = await query(
+          `UPDATE ${TABLE} SET value = $1 WHERE key = $2 AND value::jsonb->>'value' = $3 RETURNING key`,
+          [JSON.stringify({ value, expires: Date.now() + ttlMs }), ATOMIC_PREFIX + key, value],
+        );
+        return rows.length > 0;
+      },
+      deleteIf: async (key, value) => {
+        const rows = await query(`DELETE FROM ${TABLE} WHERE key = $1 AND value::jsonb->>'value' = $2 RETURNING key`, [
+          ATOMIC_PREFIX + key,
+          value,
+        ]);
+        return rows.length > 0;
+      },
+    };
+    return withKeyv("postgres", adapter, atomic, async () => {
       const rows = await query(
         `DELETE FROM ${TABLE} WHERE (value::jsonb->>'expires')::bigint < $1 RETURNING key`,
         [Date.now()],
@@ -56,15 +150,23 @@ export function openBackend(url: string): Backend {
   throw new Error(`STORE_URL ${protocol} is not supported: use sqlite://, redis:// or postgres://`);
 }
 
+/** The slice of the node-redis client the atomic operations use. */
+interface RedisLike {
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<string | null>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
 function withKeyv(
   kind: Backend["kind"],
   adapter: KeyvStoreAdapter & { disconnect?: () => Promise<void> },
+  atomic: AtomicOps,
   purgeExpired: () => Promise<number>,
 ): Backend {
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
   return {
     kind,
     keyv,
+    atomic,
     purgeExpired,
     close: async () => {
       try {

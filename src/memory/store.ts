@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Keyv } from "keyv";
 import type { Logger } from "../log.js";
-import { type Backend, openBackend } from "./backend.js";
+import { type AtomicOps, type Backend, openBackend } from "./backend.js";
 import type { ConversationStore, StateStore, StoredMessage } from "./types.js";
 
 export interface StoreOptions {
@@ -47,7 +47,7 @@ export class KeyvConversationStore implements ConversationStore {
     this.maxMessages = options.maxMessages;
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
-    this.state = new KeyvStateStore(this.keyv);
+    this.state = new KeyvStateStore(this.keyv, backend.atomic);
     const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
     if (purgeIntervalMs > 0 && backend.kind !== "redis") {
       const purge = () =>
@@ -62,6 +62,11 @@ export class KeyvConversationStore implements ConversationStore {
 
   get kind(): Backend["kind"] {
     return this.backend.kind;
+  }
+
+  /** Atomic operations of the backend (locks across replicas). */
+  get atomic(): AtomicOps {
+    return this.backend.atomic;
   }
 
   async append(conversationId: string, message: StoredMessage): Promise<void> {
@@ -131,13 +136,15 @@ export class KeyvConversationStore implements ConversationStore {
 }
 
 /**
- * Adapter state. `claim` is atomic within this process (a per-key promise
- * chain); across replicas sharing Redis or Postgres it is a read-then-write.
+ * Adapter state over Keyv. `claim` is atomic in the backend itself (Redis
+ * SET NX PX; SQL INSERT ... ON CONFLICT), so replicas sharing it agree on
+ * who claimed first.
  */
 class KeyvStateStore implements StateStore {
-  private readonly pending = new Map<string, Promise<unknown>>();
-
-  constructor(private readonly keyv: Keyv) {}
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly atomic: AtomicOps,
+  ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
     return (await this.keyv.get<T>(stateKey(key))) ?? undefined;
@@ -152,18 +159,7 @@ class KeyvStateStore implements StateStore {
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    const previous = this.pending.get(key) ?? Promise.resolve();
-    const attempt = previous.then(async () => {
-      if ((await this.keyv.get(stateKey(key))) !== undefined) return false;
-      await this.keyv.set(stateKey(key), 1, ttlMs);
-      return true;
-    });
-    const settled = attempt.catch(() => undefined);
-    this.pending.set(key, settled);
-    void settled.then(() => {
-      if (this.pending.get(key) === settled) this.pending.delete(key);
-    });
-    return attempt;
+    return this.atomic.setIfAbsent(`claim:${key}`, "1", ttlMs);
   }
 }
 
