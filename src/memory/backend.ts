@@ -47,6 +47,13 @@ export function openBackend(url: string): Backend {
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: 5_000 });
     const q = (sql: string, ...params: unknown[]) => (adapter.query as SqlQuery)(sql, ...params) as Promise<unknown[]>;
+    if (path !== ":memory:") {
+      // WAL: readers never wait for the writer, and with synchronous=NORMAL a write is not an
+      // fsync each (still durable across an application crash; only an OS crash may lose the last writes).
+      void q("PRAGMA journal_mode=WAL")
+        .then(() => q("PRAGMA synchronous=NORMAL"))
+        .catch(() => undefined);
+    }
     const atomic: AtomicOps = {
       setIfAbsent: async (key, value, ttlMs) => {
         const now = Date.now();
