@@ -114,8 +114,10 @@ describe("two bot replicas sharing Redis", () => {
       for await (const d of it) s += d;
       return s;
     };
+    const before = t.fake.requests.length;
     const first = collect(replica1.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "first" }));
-    await sleep(5);
+    // The first turn holds the lock once its request reached the model.
+    while (t.fake.requests.length === before) await sleep(5);
     const second = collect(replica2.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "second" }));
     expect(await Promise.all([first, second])).toEqual(["re: first", "re: second"]);
     const lastRequest = t.fake.requests.at(-1)!.body.messages.slice(1);
