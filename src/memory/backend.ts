@@ -15,6 +15,8 @@ export interface Backend {
   kind: "sqlite" | "redis" | "postgres";
   keyv: Keyv;
   atomic: AtomicOps;
+  /** Runs a Lua script on Redis (absent on other backends); for state shared beyond one key. */
+  redisEval?: (script: string, keys: string[], args: string[]) => Promise<unknown>;
   /** Deletes rows whose TTL has passed (backends without native expiry); returns how many. */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
@@ -115,7 +117,9 @@ export function openBackend(url: string): Backend {
           ),
         ) === 1,
     };
-    return withKeyv("redis", adapter, atomic, async () => 0);
+    const backend = withKeyv("redis", adapter, atomic, async () => 0);
+    backend.redisEval = async (script, keys, args) => (await client()).eval(script, { keys, arguments: args });
+    return backend;
   }
   if (protocol === "postgres:" || protocol === "postgresql:") {
     const adapter = new KeyvPostgres({ uri: url, table: TABLE });

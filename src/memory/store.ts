@@ -64,6 +64,11 @@ export class KeyvConversationStore implements ConversationStore {
     return this.backend.kind;
   }
 
+  /** Lua on Redis, for budgets shared by replicas; undefined on other backends. */
+  get redisEval(): Backend["redisEval"] {
+    return this.backend.redisEval;
+  }
+
   /** Atomic operations of the backend (locks across replicas). */
   get atomic(): AtomicOps {
     return this.backend.atomic;
