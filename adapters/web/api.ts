@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Bot, Incoming } from "../../src/bot.js";
+import { toChatError } from "../../src/errors.js";
+import type { Logger } from "../../src/log.js";
+import { errorBody, statusForChatError, WebError } from "./http.js";
+import { SseWriter } from "./sse.js";
+
+/** What the API routes need from the rest of the program. */
+export interface ApiDeps {
+  bot: Bot;
+  log: Logger;
+  /** Longest accepted `message`, in UTF-16 code units. */
+  maxMessageChars: number;
+  /** Comment lines keep proxies from closing a stream while the model is silent (ms). */
+  heartbeatMs: number;
+}
+
+/** A validated chat request. */
+interface ChatRequest {
+  message: string;
+  /** The bare uuid the client sees. */
+  conversationId: string;
+  stream: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The header that tells a client which conversation it is in, before any token arrives. */
+export const CONVERSATION_HEADER = "x-conversation-id";
+
+/**
+ * The store key of a web conversation. Only a well-formed uuid gets through,
+ * so no request can name a `slack:` or `discord:` conversation.
+ */
+export function storeKey(uuid: string): string {
+  return `web:${uuid}`;
+}
+
+function parseConversationId(value: unknown): string {
+  if (typeof value !== "string" || !UUID.test(value)) {
+    throw new WebError(400, "invalid_conversation_id", "conversation_id must be a UUID like 3f1c9a2e-….");
+  }
+  // Case differences would otherwise split one conversation into two.
+  return value.toLowerCase();
+}
+
+function parseChatBody(request: FastifyRequest, maxMessageChars: number): ChatRequest {
+  const body = request.body;
+  if (body === undefined) {
+    if (!request.headers["content-type"]) {
+      throw new WebError(
+        415,
+        "unsupported_media_type",
+        "Send the body as JSON with Content-Type: application/json.",
+      );
+    }
+    throw new WebError(400, "invalid_request", 'The body is empty; send {"message": "..."}.');
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new WebError(400, "invalid_request", 'The body must be a JSON object like {"message": "..."}.');
+  }
+  const { message, conversation_id: id, stream } = body as Record<string, unknown>;
+  if (message === undefined || message === null) {
+    throw new WebError(400, "invalid_request", "message is required.");
+  }
+  if (typeof message !== "string") throw new WebError(400, "invalid_request", "message must be a string.");
+  if (message.trim() === "") throw new WebError(400, "invalid_request", "message is empty.");
+  if (message.length > maxMessageChars) {
+    throw new WebError(
+      413,
+      "message_too_long",
+      `message is ${message.length} characters; the limit is ${maxMessageChars}.`,
+    );
+  }
+  if (stream !== undefined && stream !== null && typeof stream !== "boolean") {
+    throw new WebError(400, "invalid_request", "stream must be true or false.");
+  }
+  const conversationId = id === undefined || id === null ? randomUUID() : parseConversationId(id);
+  return { message, conversationId, stream: stream === true };
+}
+
+function incomingFor(chat: ChatRequest): Incoming {
+  return {
+    conversationId: storeKey(chat.conversationId),
+    author: { id: "web", name: "web user" },
+    text: chat.message,
+    platform: "web",
+  };
+}
+
+/** Aborts when the client goes away before we answered; not when we simply finished. */
+function abortOnDisconnect(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply) {
+  const controller = abortOnDisconnect(reply);
+  reply.header(CONVERSATION_HEADER, chat.conversationId);
+  let text = "";
+  try {
+    for await (const delta of deps.bot.reply(incomingFor(chat), controller.signal)) text += delta;
+  } catch (err) {
+    const chatError = toChatError(err);
+    if (chatError.retryAfterMs !== undefined) {
+      reply.header("retry-after", String(Math.ceil(chatError.retryAfterMs / 1000)));
+    }
+    return reply.code(statusForChatError(chatError)).send(errorBody(chatError.code, chatError.userMessage));
+  }
+  return reply.send({ response: text, conversation_id: chat.conversationId });
+}
+
+async function answerStreaming(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply): Promise<void> {
+  const controller = abortOnDisconnect(reply);
+  // Headers set by hooks (CORS) live on the Fastify reply; a hijacked reply must copy them itself.
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value;
+  headers[CONVERSATION_HEADER] = chat.conversationId;
+  reply.hijack();
+  const sse = new SseWriter(reply.raw);
+  sse.open(headers);
+  const heartbeat = setInterval(() => sse.ping(), deps.heartbeatMs);
+  heartbeat.unref();
+  try {
+    for await (const delta of deps.bot.reply(incomingFor(chat), controller.signal)) {
+      if (sse.isClosed) break;
+      await sse.send("token", delta);
+    }
+    if (!sse.isClosed) await sse.send("done", JSON.stringify({ conversation_id: chat.conversationId }));
+  } catch (err) {
+    const chatError = toChatError(err);
+    if (!sse.isClosed)
+      await sse.send("error", JSON.stringify(errorBody(chatError.code, chatError.userMessage)));
+  } finally {
+    clearInterval(heartbeat);
+    sse.end();
+  }
+}
+
+/** POST /chat, POST /chat/stream, GET and DELETE /conversations/:id. */
+export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.post("/chat", async (request, reply) => {
+    const chat = parseChatBody(request, deps.maxMessageChars);
+    if (chat.stream) return answerStreaming(deps, chat, reply);
+    return answerWhole(deps, chat, reply);
+  });
+
+  app.post("/chat/stream", async (request, reply) => {
+    const chat = parseChatBody(request, deps.maxMessageChars);
+    return answerStreaming(deps, chat, reply);
+  });
+
+  app.get<{ Params: { id: string } }>("/conversations/:id", async (request, reply) => {
+    const uuid = parseConversationId(request.params.id);
+    const key = storeKey(uuid);
+    if (!(await deps.bot.exists(key))) {
+      return reply.code(404).send(errorBody("not_found", "No conversation with this id."));
+    }
+    const history = await deps.bot.history(key);
+    return {
+      conversation_id: uuid,
+      messages: history.map((m) => ({
+        role: m.role,
+        content: m.text,
+        ...(m.incomplete ? { incomplete: true } : {}),
+      })),
+    };
+  });
+
+  app.delete<{ Params: { id: string } }>("/conversations/:id", async (request) => {
+    const uuid = parseConversationId(request.params.id);
+    await deps.bot.reset(storeKey(uuid));
+    return { status: "deleted" };
+  });
+}
