@@ -30,9 +30,18 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function memoryWork(store: KeyvConversationStore, id: string): Promise<void> {
-  await store.append(id, { role: "user", text: "a question of ordinary length", author: { id: "U", name: "U" }, at: Date.now() });
+  await store.append(id, {
+    role: "user",
+    text: "a question of ordinary length",
+    author: { id: "U", name: "U" },
+    at: Date.now(),
+  });
   await store.history(id);
-  await store.append(id, { role: "assistant", text: "an answer of ordinary length, a bit longer", at: Date.now() });
+  await store.append(id, {
+    role: "assistant",
+    text: "an answer of ordinary length, a bit longer",
+    at: Date.now(),
+  });
 }
 
 async function sharedWork(store: KeyvConversationStore, lock: LeaseLock, id: string): Promise<void> {
@@ -107,7 +116,9 @@ export async function runReplicaBench(turns = Number(process.env.BENCH_REPLICA_T
   rmSync(dir, { recursive: true, force: true });
   const f = (n: number) => n.toFixed(2);
   console.log(`\n### Shared store: added cost of dedupe + turn lock per turn (${turns} turns per backend)\n`);
-  console.log("| backend | memory work p50 / p99 (ms) | + dedupe & lock p50 / p99 (ms) | turns/s, memory only (50 at once) | turns/s, with dedupe & lock |");
+  console.log(
+    "| backend | memory work p50 / p99 (ms) | + dedupe & lock p50 / p99 (ms) | turns/s, memory only (50 at once) | turns/s, with dedupe & lock |",
+  );
   console.log("|---|---|---|---|---|");
   for (const r of rows) {
     console.log(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { startDiscord } from "../adapters/discord/index.js";
 import { startSlack } from "../adapters/slack/index.js";
-import { createWebServer } from "../adapters/web/index.js";
+import { createWebServer, type ReadyCheck, registerOpsRoutes } from "../adapters/web/index.js";
 import { Bot } from "./bot.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { ShutdownError } from "./errors.js";
@@ -10,11 +10,14 @@ import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
 import { createLogger, type Logger } from "./log.js";
 import { LeaseLock } from "./memory/lock.js";
 import { createStore } from "./memory/store.js";
+import { Metrics } from "./metrics.js";
 
 /** Something started that must be stopped on shutdown. */
 interface Surface {
   name: string;
   stop(): Promise<void>;
+  /** Whether it is connected now (for /ready). */
+  ready?: ReadyCheck;
 }
 
 const NO_MODEL_HELP =
@@ -48,11 +51,19 @@ async function main(): Promise<void> {
 
   await useLocalOllamaIfNothingElse(config, log);
   const model = createModel(config.llm);
-  if (model) log.info(`Model: ${model.provider} ${model.model}${config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : ""}`);
+  if (model)
+    log.info(
+      `Model: ${model.provider} ${model.model}${config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : ""}`,
+    );
   else log.warn(NO_MODEL_HELP);
 
-  const store = createStore(config.store.url, { maxMessages: config.store.maxMessages, ttlMs: config.store.ttlMs, log });
+  const store = createStore(config.store.url, {
+    maxMessages: config.store.maxMessages,
+    ttlMs: config.store.ttlMs,
+    log,
+  });
   log.info(`Memory: ${store.kind} (${redactUrl(config.store.url)})`);
+  const metrics = config.metricsEnabled ? new Metrics() : undefined;
   const bot = new Bot({
     model,
     store,
@@ -60,8 +71,12 @@ async function main(): Promise<void> {
     systemPrompt: config.llm.systemPrompt,
     contextTokens: config.llm.contextTokens,
     notConfiguredMessage: NO_MODEL_HELP,
+    onTurn: metrics ? (stats) => metrics.recordTurn(stats) : undefined,
     // SQLite means one process: the in-process queue is the whole lock. Shared stores mean replicas.
-    lock: store.kind === "sqlite" ? undefined : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
+    lock:
+      store.kind === "sqlite"
+        ? undefined
+        : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
   });
 
   const surfaces: Surface[] = [];
@@ -77,7 +92,9 @@ async function main(): Promise<void> {
 
   if (config.slack.botToken) {
     if (!config.slack.appToken && !web) {
-      log.warn("Slack: off, HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode");
+      log.warn(
+        "Slack: off, HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode",
+      );
     } else {
       const slack = await startSlack({ bot, config: config.slack, cursor: config.cursor, log, http: web });
       surfaces.push({ name: "slack", stop: slack.stop });
@@ -92,6 +109,10 @@ async function main(): Promise<void> {
   } else log.info("Discord: off, DISCORD_TOKEN is not set");
 
   if (web) {
+    const checks: Record<string, ReadyCheck> = { store: () => store.exists("ready:probe").then(() => true) };
+    for (const s of surfaces) if (s.ready) checks[s.name] = s.ready;
+    registerOpsRoutes(web, { checks, metricsText: metrics ? () => metrics.text() : undefined });
+    if (metrics) log.info("Metrics: on, at /metrics");
     await web.listen({ port: config.web.port, host: config.web.host });
     const address = web.server.address();
     const port = typeof address === "object" && address ? address.port : config.web.port;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { TurnStats } from "./bot.js";
 
 /** What a finished render reports (src/stream RenderResult, reduced to counts). */
@@ -25,22 +25,65 @@ export class Metrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.turns = new Counter({ name: "chatbot_turns_total", help: "Turns by platform and outcome (ok or error).", labelNames: ["platform", "outcome"], registers });
-    this.errors = new Counter({ name: "chatbot_errors_total", help: "Failed turns by error code.", labelNames: ["code"], registers });
+    this.turns = new Counter({
+      name: "chatbot_turns_total",
+      help: "Turns by platform and outcome (ok or error).",
+      labelNames: ["platform", "outcome"],
+      registers,
+    });
+    this.errors = new Counter({
+      name: "chatbot_errors_total",
+      help: "Failed turns by error code.",
+      labelNames: ["code"],
+      registers,
+    });
     const seconds = [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
-    this.ttft = new Histogram({ name: "chatbot_time_to_first_token_seconds", help: "From the model call to its first token.", labelNames: ["platform"], buckets: seconds, registers });
-    this.duration = new Histogram({ name: "chatbot_turn_duration_seconds", help: "Whole turn, queueing included.", labelNames: ["platform"], buckets: seconds, registers });
-    this.deltas = new Counter({ name: "chatbot_stream_deltas_total", help: "Text deltas (about one token each) streamed from the model.", labelNames: ["platform"], registers });
-    this.edits = new Counter({ name: "chatbot_edits_total", help: "Posts and edits sent to a platform.", labelNames: ["platform"], registers });
-    this.rateLimited = new Counter({ name: "chatbot_rate_limited_total", help: "429 answers from a platform.", labelNames: ["platform"], registers });
-    this.activeStreams = new Gauge({ name: "chatbot_active_streams", help: "Replies being streamed now.", labelNames: ["platform"], registers });
+    this.ttft = new Histogram({
+      name: "chatbot_time_to_first_token_seconds",
+      help: "From the model call to its first token.",
+      labelNames: ["platform"],
+      buckets: seconds,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: "chatbot_turn_duration_seconds",
+      help: "Whole turn, queueing included.",
+      labelNames: ["platform"],
+      buckets: seconds,
+      registers,
+    });
+    this.deltas = new Counter({
+      name: "chatbot_stream_deltas_total",
+      help: "Text deltas (about one token each) streamed from the model.",
+      labelNames: ["platform"],
+      registers,
+    });
+    this.edits = new Counter({
+      name: "chatbot_edits_total",
+      help: "Posts and edits sent to a platform.",
+      labelNames: ["platform"],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: "chatbot_rate_limited_total",
+      help: "429 answers from a platform.",
+      labelNames: ["platform"],
+      registers,
+    });
+    this.activeStreams = new Gauge({
+      name: "chatbot_active_streams",
+      help: "Replies being streamed now.",
+      labelNames: ["platform"],
+      registers,
+    });
   }
 
   recordTurn(stats: TurnStats): void {
     const platform = stats.platform;
     this.turns.inc({ platform, outcome: stats.error ? "error" : "ok" });
     if (stats.error) this.errors.inc({ code: stats.error });
-    if (stats.timeToFirstTokenMs !== undefined) this.ttft.observe({ platform }, stats.timeToFirstTokenMs / 1000);
+    if (stats.timeToFirstTokenMs !== undefined)
+      this.ttft.observe({ platform }, stats.timeToFirstTokenMs / 1000);
     this.duration.observe({ platform }, stats.durationMs / 1000);
     this.deltas.inc({ platform }, stats.deltas);
   }

@@ -14,6 +14,7 @@ import { installCors, installErrorHandlers, installJsonParser, requireApiKey } f
 import { registerPageRoutes } from "./page.js";
 
 export { CONVERSATION_HEADER, storeKey } from "./api.js";
+export { type OpsOptions, type ReadyCheck, registerOpsRoutes } from "./ops.js";
 export { findProjectRoot, type PageConfig } from "./page.js";
 
 /** What the web adapter needs; see createWebServer. */

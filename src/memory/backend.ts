@@ -48,7 +48,8 @@ export function openBackend(url: string): Backend {
     const path = url.replace(/^sqlite:\/\//, "");
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: 5_000 });
-    const q = (sql: string, ...params: unknown[]) => (adapter.query as SqlQuery)(sql, ...params) as Promise<unknown[]>;
+    const q = (sql: string, ...params: unknown[]) =>
+      (adapter.query as SqlQuery)(sql, ...params) as Promise<unknown[]>;
     if (path !== ":memory:") {
       // WAL: readers never wait for the writer, and with synchronous=NORMAL a write is not an
       // fsync each (still durable across an application crash; only an OS crash may lose the last writes).
@@ -118,7 +119,8 @@ export function openBackend(url: string): Backend {
         ) === 1,
     };
     const backend = withKeyv("redis", adapter, atomic, async () => 0);
-    backend.redisEval = async (script, keys, args) => (await client()).eval(script, { keys, arguments: args });
+    backend.redisEval = async (script, keys, args) =>
+      (await client()).eval(script, { keys, arguments: args });
     return backend;
   }
   if (protocol === "postgres:" || protocol === "postgresql:") {
@@ -143,10 +145,10 @@ export function openBackend(url: string): Backend {
         return rows.length > 0;
       },
       deleteIf: async (key, value) => {
-        const rows = await query(`DELETE FROM ${TABLE} WHERE key = $1 AND value::jsonb->>'value' = $2 RETURNING key`, [
-          ATOMIC_PREFIX + key,
-          value,
-        ]);
+        const rows = await query(
+          `DELETE FROM ${TABLE} WHERE key = $1 AND value::jsonb->>'value' = $2 RETURNING key`,
+          [ATOMIC_PREFIX + key, value],
+        );
         return rows.length > 0;
       },
     };

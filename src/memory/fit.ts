@@ -30,7 +30,10 @@ export function fitToBudget(
       continue;
     }
     if (kept.length === 0) {
-      kept.push({ role: m.role, content: truncateToTokens(m.content, Math.max(left - PER_MESSAGE_OVERHEAD_TOKENS, 16), count) });
+      kept.push({
+        role: m.role,
+        content: truncateToTokens(m.content, Math.max(left - PER_MESSAGE_OVERHEAD_TOKENS, 16), count),
+      });
     }
     break;
   }

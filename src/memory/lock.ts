@@ -51,17 +51,23 @@ export class LeaseLock implements TurnLock {
     }
     let lost = false;
     let released = false;
-    const timer = setInterval(() => {
-      this.atomic.extendIf(lockKey, token, this.leaseMs).then(
-        (ok) => {
-          if (!ok && !released) {
-            lost = true;
-            this.options.log?.warn({ key }, "a turn lock lease was lost; another replica may run this conversation");
-          }
-        },
-        (err) => this.options.log?.warn({ err, key }, "could not extend a turn lock lease"),
-      );
-    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.atomic.extendIf(lockKey, token, this.leaseMs).then(
+          (ok) => {
+            if (!ok && !released) {
+              lost = true;
+              this.options.log?.warn(
+                { key },
+                "a turn lock lease was lost; another replica may run this conversation",
+              );
+            }
+          },
+          (err) => this.options.log?.warn({ err, key }, "could not extend a turn lock lease"),
+        );
+      },
+      Math.max(10, Math.floor(this.leaseMs / 3)),
+    );
     timer.unref();
     return {
       get lost() {

@@ -71,11 +71,11 @@ class SharedEditBudget implements EditBudget {
       let waitMs: number;
       try {
         waitMs = Number(
-          await this.redisEval(TAKE, [this.key, `${this.key}:paused`], [
-            String(this.options.edits),
-            String(this.options.perMs),
-            randomUUID(),
-          ]),
+          await this.redisEval(
+            TAKE,
+            [this.key, `${this.key}:paused`],
+            [String(this.options.edits), String(this.options.perMs), randomUUID()],
+          ),
         );
       } catch {
         // Redis unreachable: the local budget alone still keeps this replica within limits.
