@@ -118,7 +118,6 @@ async function main(): Promise<void> {
     const port = typeof address === "object" && address ? address.port : config.web.port;
     const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
     log.info(`Web: chat page and API at http://${shown}:${port}/`);
-    if (!config.web.apiKey) log.info("Web: listening on 127.0.0.1 only, because WEB_API_KEY is not set");
     surfaces.push({ name: "web", stop: () => web!.close() });
   } else log.info("Web: off, WEB_ENABLED=false");
 

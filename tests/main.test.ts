@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOpenAI } from "./fakes/openai.js";
+
+const root = new URL("..", import.meta.url).pathname;
+
+interface Running {
+  child: ChildProcess;
+  baseUrl: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the bot as a user would (src/main.ts), in its own process, on a free port. */
+async function startBot(env: Record<string, string>): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), "chatbot-main-"));
+  const child = spawn(join(root, "node_modules/.bin/tsx"), ["src/main.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: "0",
+      LOG_LEVEL: "info",
+      STORE_URL: `sqlite://${join(dir, "m.sqlite")}`,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (c) => (out += c));
+  child.stderr!.on("data", (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = out.match(/chat page and API at (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]!);
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`the bot exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return { child, baseUrl, output: () => out, exited };
+}
+
+/** Opens /chat/stream and collects its events as they come. */
+async function openStream(baseUrl: string, message: string) {
+  const events: EventSourceMessage[] = [];
+  const res = await fetch(`${baseUrl}/chat/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message }),
+  });
+  const parser = createParser({ onEvent: (e) => events.push(e) });
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body!) parser.feed(decoder.decode(chunk, { stream: true }));
+  })();
+  return { events, done };
+}
+
+const until = async (check: () => boolean, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("the bot process", () => {
+  let fake: FakeOpenAI | undefined;
+  let bot: Running | undefined;
+  afterEach(async () => {
+    if (bot && bot.child.exitCode === null) bot.child.kill("SIGKILL");
+    await fake?.close();
+  });
+
+  it("says what it started and skipped, and on SIGTERM lets a turn in flight finish, then exits 0", async () => {
+    fake = await FakeOpenAI.start();
+    const answer = "a steady answer that takes about a second to stream";
+    fake.respond(() => ({ text: answer, chunkDelayMs: 40 }));
+    bot = await startBot({
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: "sk-test-0123456789",
+      LLM_MODEL: "m",
+    });
+    const out = bot.output();
+    expect(out).toContain("Slack: off, SLACK_BOT_TOKEN is not set");
+    expect(out).toContain("Discord: off, DISCORD_TOKEN is not set");
+    expect(out).toContain(`Model: openai m at ${fake.baseUrl}`);
+    expect(out).toMatch(/Memory: sqlite/);
+    expect(out).not.toContain("sk-test-0123456789");
+
+    const stream = await openStream(bot.baseUrl, "hello");
+    await until(() => stream.events.some((e) => e.event === "token"));
+    bot.child.kill("SIGTERM");
+    await stream.done;
+    expect(
+      stream.events
+        .filter((e) => e.event === "token")
+        .map((e) => e.data)
+        .join(""),
+    ).toBe(answer);
+    expect(stream.events.at(-1)?.event).toBe("done");
+    expect(await bot.exited).toBe(0);
+    expect(bot.output()).toContain("stopped");
+  });
+
+  it("cuts off a turn that outlasts SHUTDOWN_TIMEOUT_MS with a note, and still exits 0", async () => {
+    fake = await FakeOpenAI.start();
+    fake.respond(() => ({ text: "x".repeat(200), chunkDelayMs: 100 }));
+    bot = await startBot({
+      OPENAI_BASE_URL: fake.baseUrl,
+      LLM_MODEL: "m",
+      SHUTDOWN_TIMEOUT_MS: "300",
+    });
+    const stream = await openStream(bot.baseUrl, "long one");
+    await until(() => stream.events.some((e) => e.event === "token"));
+    bot.child.kill("SIGTERM");
+    await stream.done;
+    const last = stream.events.at(-1)!;
+    expect(last.event).toBe("error");
+    expect(last.data).toMatch(/restarted before finishing/);
+    expect(await bot.exited).toBe(0);
+  });
+
+  it("a bad setting stops start-up with a message naming the variable", async () => {
+    const child = spawn(join(root, "node_modules/.bin/tsx"), ["src/main.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LLM_TEMPERATURE: "hot", PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr!.on("data", (c) => (err += c));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(err).toContain('LLM_TEMPERATURE="hot" accepts a number from 0 to 2');
+  });
+});
