@@ -125,7 +125,13 @@ describe.each(Object.keys(providers) as Array<keyof typeof providers>)("%s model
               code: "context_length_exceeded",
             },
           }
-        : { type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 210000 tokens > 200000 maximum" } };
+        : {
+            type: "error",
+            error: {
+              type: "invalid_request_error",
+              message: "prompt is too long: 210000 tokens > 200000 maximum",
+            },
+          };
     fake.enqueue({ status: 400, errorBody });
     const { error } = await run(p.model(fake));
     expect(error?.code).toBe("context_too_long");

@@ -1,0 +1,171 @@
+import type { Bot } from "../../src/bot.js";
+import type { Logger } from "../../src/log.js";
+import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
+import type { Author, StoredMessage } from "../../src/memory/types.js";
+import { renderByEditing } from "../../src/stream/index.js";
+import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
+import { fromSlackText, stripMention } from "./format.js";
+import { SlackReply } from "./reply.js";
+
+/** What every handler needs; built once in startSlack. */
+export interface SlackDeps {
+  bot: Bot;
+  api: SlackApi;
+  /** chat.update budgets, one per workspace. */
+  budgets: EditBudgetSource;
+  log: Logger;
+  cursor: string;
+  /** The bot's own user id (`<@U...>` mentions) and bot id (its messages' `bot_id`). */
+  botUserId: string;
+  botId: string;
+  /** The workspace from auth.test, for payloads that do not say. */
+  teamId: string;
+  requireMention: boolean;
+}
+
+/** A message a person wrote, as message and app_mention events carry it. */
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  user?: string;
+  text?: string;
+  thread_ts?: string;
+  subtype?: string;
+  bot_id?: string;
+  channel_type?: string;
+}
+
+/** Where a turn happens: its conversation id, and the thread the answer goes to (none: top level of a DM). */
+export interface Place {
+  team: string;
+  channel: string;
+  conversationId: string;
+  threadTs: string | undefined;
+  isDm: boolean;
+  /** Read the thread's earlier messages as context: the bot is new to a thread that already has some. */
+  readThread: boolean;
+}
+
+/** Earlier thread messages kept as context; the store keeps about this many anyway. */
+const CONTEXT_MESSAGES = 100;
+/** Subtypes that are still someone talking (the rest are edits, joins, deletions, ...). */
+const TALKING_SUBTYPES = new Set(["thread_broadcast", "file_share", "bot_message"]);
+
+/** One turn: the question (mention already stripped) answered in place by streaming. */
+export async function answer(
+  d: SlackDeps,
+  ev: SlackMessage,
+  place: Place,
+  question: string,
+  signal: AbortSignal,
+) {
+  const log = d.log.child({ conversationId: place.conversationId });
+  if (question === "") {
+    await say(d, place, hintText(d, place));
+    return;
+  }
+  if (/^reset[.!]?$/i.test(question)) {
+    await d.bot.reset(place.conversationId);
+    await say(d, place, resetText(place));
+    return;
+  }
+  const nameOf = (id: string) => d.api.userName(id);
+  const [authorName, text, context] = await Promise.all([
+    nameOf(ev.user ?? ""),
+    fromSlackText(question, nameOf),
+    threadContext(d, ev, place).catch(async (err: unknown) => {
+      const code = err instanceof SlackApiError ? err.slackCode : "error";
+      await say(
+        d,
+        place,
+        `:warning: I could not read this thread's earlier messages (\`${code}\`), so I am answering without them.`,
+      );
+      return undefined;
+    }),
+  ]);
+  const author: Author = { id: ev.user ?? "unknown", name: authorName };
+  const reply = new SlackReply(d.api, place.channel, place.threadTs, d.budgets.get(place.team), log);
+  const deltas = d.bot.reply(
+    {
+      conversationId: place.conversationId,
+      author,
+      text,
+      platform: "slack",
+      ...(context?.length ? { context } : {}),
+    },
+    signal,
+  );
+  const result = await renderByEditing(deltas, reply, { cursor: d.cursor, signal });
+  if (result.platformError !== undefined) {
+    const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
+    log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
+    // A failed edit was closed with a note by the renderer; a failed post left nothing saying so.
+    if (reply.postFailed)
+      await say(d, place, `:warning: Slack stopped me from posting this answer (\`${code}\`).`);
+  }
+}
+
+/** Posts one short message of the bot's own (mrkdwn) in the place; failures are logged by SlackApi. */
+export async function say(d: SlackDeps, place: Place, text: string): Promise<void> {
+  await d.api
+    .postMessage({ channel: place.channel, text, ...(place.threadTs ? { thread_ts: place.threadTs } : {}) })
+    .catch(() => undefined);
+}
+
+function hintText(d: SlackDeps, place: Place): string {
+  return place.isDm
+    ? "Hi! Send me a question and I will answer it here."
+    : `Hi! Mention me with a question, like <@${d.botUserId}> what is a good name for a cat?`;
+}
+
+function resetText(place: Place): string {
+  if (place.isDm && !place.threadTs)
+    return "Done: I forgot our conversation. Your next message starts a new one.";
+  return "Done: I forgot this thread. The next message here starts fresh.";
+}
+
+/**
+ * When the bot is first mentioned in the middle of a thread, the thread's
+ * earlier messages (read with conversations.replies) so "@bot summarize this"
+ * works. The core stores them only if the conversation is still empty.
+ */
+async function threadContext(
+  d: SlackDeps,
+  ev: SlackMessage,
+  place: Place,
+): Promise<StoredMessage[] | undefined> {
+  if (!place.readThread || !ev.thread_ts) return undefined;
+  const messages = await d.api.replies(place.channel, ev.thread_ts, CONTEXT_MESSAGES + 1);
+  const earlier = messages.filter((m) => compareTs(m.ts, ev.ts) < 0).slice(-CONTEXT_MESSAGES);
+  const out: StoredMessage[] = [];
+  for (const m of earlier) {
+    const stored = await toStored(d, m);
+    if (stored) out.push(stored);
+  }
+  return out;
+}
+
+async function toStored(d: SlackDeps, m: ThreadMessage): Promise<StoredMessage | undefined> {
+  if (m.subtype && !TALKING_SUBTYPES.has(m.subtype)) return undefined;
+  const at = Math.floor(Number(m.ts) * 1000);
+  const own = m.user === d.botUserId || m.bot_id === d.botId;
+  if (own) {
+    const text = m.text.split(d.cursor).join("").trim();
+    return text ? { role: "assistant", text, at } : undefined;
+  }
+  const text = (
+    await fromSlackText(stripMention(m.text ?? "", d.botUserId), (id) => d.api.userName(id))
+  ).trim();
+  if (!text) return undefined;
+  const author: Author = m.user
+    ? { id: m.user, name: await d.api.userName(m.user) }
+    : { id: m.bot_id ?? "bot", name: m.username ?? m.bot_profile?.name ?? "a bot" };
+  return { role: "user", text, author, at };
+}
+
+/** Orders Slack timestamps ("seconds.micros") exactly; as numbers they lose the last digits. */
+export function compareTs(a: string, b: string): number {
+  const [as = "0", am = "0"] = a.split(".");
+  const [bs = "0", bm = "0"] = b.split(".");
+  return Number(as) - Number(bs) || Number(am.padEnd(6, "0")) - Number(bm.padEnd(6, "0"));
+}

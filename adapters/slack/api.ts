@@ -1,0 +1,157 @@
+import { LogLevel, type Logger as SlackLogger, webApi } from "@slack/bolt";
+import type { Logger } from "../../src/log.js";
+import { PlatformRateLimitError } from "../../src/stream/types.js";
+
+/** A Slack Web API call failed; `slackCode` is Slack's error (`missing_scope`, `channel_not_found`, ...). */
+export class SlackApiError extends Error {
+  readonly code = "slack_api";
+  constructor(
+    readonly method: string,
+    readonly slackCode: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Slack ${method} failed: ${slackCode}`, options);
+    this.name = "SlackApiError";
+  }
+}
+
+/** Used when Slack says "ratelimited" without a Retry-After (it always sends one on 429). */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+/** Slack's error code of a failed call, and the wait it asked for when rate limited. */
+export function describeSlackError(err: unknown): { slackCode: string; retryAfterMs?: number } {
+  if (err instanceof webApi.WebAPIRateLimitedError)
+    return { slackCode: "ratelimited", retryAfterMs: err.retryAfter * 1000 };
+  if (err instanceof webApi.WebAPIPlatformError) {
+    const slackCode = err.data.error;
+    return slackCode === "ratelimited" ? { slackCode, retryAfterMs: DEFAULT_RETRY_AFTER_MS } : { slackCode };
+  }
+  if (err instanceof webApi.WebAPIHTTPError) return { slackCode: `http_${err.statusCode}` };
+  if (err instanceof webApi.WebAPIRequestError) return { slackCode: "request_failed" };
+  return { slackCode: err instanceof Error ? err.message : String(err) };
+}
+
+/** What one message of the bot looks like when read back with conversations.replies. */
+export interface ThreadMessage {
+  ts: string;
+  text: string;
+  user?: string;
+  bot_id?: string;
+  subtype?: string;
+  username?: string;
+  bot_profile?: { name?: string };
+}
+
+/**
+ * The handful of Web API calls the adapter makes. Every failure is logged
+ * once here with the method and Slack's error code; a rate limit becomes
+ * PlatformRateLimitError (the renderer's budget honours it), anything else
+ * SlackApiError.
+ */
+export class SlackApi {
+  private readonly names = new Map<string, { name: string; atMs: number }>();
+
+  constructor(
+    readonly client: webApi.WebClient,
+    private readonly log: Logger,
+    private readonly nameTtlMs = 3_600_000,
+  ) {}
+
+  async postMessage(args: { channel: string; text: string; thread_ts?: string }): Promise<string> {
+    const res = await this.call("chat.postMessage", () =>
+      this.client.chat.postMessage({ ...args, unfurl_links: false, unfurl_media: false }),
+    );
+    return res.ts as string;
+  }
+
+  async update(args: { channel: string; ts: string; text: string }): Promise<void> {
+    await this.call("chat.update", () => this.client.chat.update(args));
+  }
+
+  /** Every message of a thread, parent first, up to `maxMessages` of the newest. */
+  async replies(channel: string, threadTs: string, maxMessages: number): Promise<ThreadMessage[]> {
+    const out: ThreadMessage[] = [];
+    let cursor: string | undefined;
+    // Pages come oldest first; keep reading so the newest messages are the ones kept.
+    for (let page = 0; page < 10; page++) {
+      const res = await this.call("conversations.replies", () =>
+        this.client.conversations.replies({
+          channel,
+          ts: threadTs,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      out.push(...((res.messages ?? []) as ThreadMessage[]));
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) break;
+    }
+    return out.slice(-maxMessages);
+  }
+
+  /** The name people see for a user (display name, else real name, else handle); the id if Slack will not say. */
+  async userName(userId: string): Promise<string> {
+    const cached = this.names.get(userId);
+    if (cached && Date.now() - cached.atMs < this.nameTtlMs) return cached.name;
+    let name = userId;
+    try {
+      const res = await this.call("users.info", () => this.client.users.info({ user: userId }));
+      const u = res.user;
+      name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || userId;
+    } catch {
+      // Logged in call(); a missing name must not stop an answer.
+    }
+    if (this.names.size > 5_000) this.names.clear();
+    this.names.set(userId, { name, atMs: Date.now() });
+    return name;
+  }
+
+  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const { slackCode, retryAfterMs } = describeSlackError(err);
+      this.log.warn({ method, slackCode, retryAfterMs }, `Slack ${method} failed: ${slackCode}`);
+      if (retryAfterMs !== undefined)
+        throw new PlatformRateLimitError(retryAfterMs, `Slack ${method}: ratelimited`);
+      throw new SlackApiError(method, slackCode, { cause: err });
+    }
+  }
+}
+
+/**
+ * Web API client options: the base URL (tests, proxies), and no silent
+ * sleeping on 429 so the renderer's edit budget sees every rate limit. Network
+ * failures get a couple of quick retries instead of the SDK's 30 minutes.
+ */
+export function webClientOptions(apiUrl: string | undefined, logger: SlackLogger): webApi.WebClientOptions {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2_000 },
+    timeout: 15_000,
+    logger,
+  };
+}
+
+/** Bolt's and the SDK's logger interface over our pino logger. */
+export function slackLogger(log: Logger): SlackLogger {
+  const child = log.child({ component: "slack-sdk" });
+  const line = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(" ");
+  const errOf = (msg: unknown[]) => msg.find((m): m is Error => m instanceof Error);
+  return {
+    debug: (...msg) => child.debug(line(msg)),
+    info: (...msg) => child.info(line(msg)),
+    warn: (...msg) => child.warn({ err: errOf(msg) }, line(msg)),
+    error: (...msg) => child.error({ err: errOf(msg) }, line(msg)),
+    setLevel: () => {},
+    getLevel: () => {
+      const level = child.level;
+      if (level === "trace" || level === "debug") return LogLevel.DEBUG;
+      if (level === "info") return LogLevel.INFO;
+      if (level === "warn") return LogLevel.WARN;
+      return LogLevel.ERROR;
+    },
+    setName: () => {},
+  };
+}

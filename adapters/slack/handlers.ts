@@ -1,0 +1,98 @@
+import type { App, SlashCommand } from "@slack/bolt";
+import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
+import { mentions, stripMention } from "./format.js";
+import type { TurnTracker } from "./turns.js";
+
+/** Slack redelivers for up to about an hour; a message answered once stays claimed that long. */
+const DEDUPE_TTL_MS = 3_600_000;
+/** How long the bot keeps answering follow-ups without a mention in a thread it answered in. */
+const JOINED_TTL_MS = 30 * 24 * 3_600_000;
+const PERSON_SUBTYPES = new Set(["thread_broadcast", "file_share"]);
+
+/**
+ * Wires Slack's events to the core: `app_mention` and `message` (channels,
+ * private channels, group and direct messages) become turns, `/reset` forgets.
+ */
+export function registerHandlers(app: App, d: SlackDeps, turns: TurnTracker): void {
+  app.event("app_mention", async ({ event, body, context }) => {
+    await onMessage(d, turns, event as SlackMessage, teamOf(d, body, context.teamId), body.event_id, true);
+  });
+  app.event("message", async ({ event, body, context }) => {
+    await onMessage(d, turns, event as SlackMessage, teamOf(d, body, context.teamId), body.event_id, false);
+  });
+  app.command("/reset", async ({ command, ack }) => {
+    await ack({ response_type: "ephemeral", text: await resetCommand(d, command) });
+  });
+}
+
+function teamOf(d: SlackDeps, body: { team_id?: string }, contextTeam: string | undefined): string {
+  return contextTeam ?? body.team_id ?? d.teamId;
+}
+
+/**
+ * Decides whether a message is for the bot and, if so, starts its turn.
+ * A mention arrives twice (`message` and `app_mention`) and Slack redelivers
+ * what it thinks was not acknowledged; claims on the event id and on
+ * channel+ts make each message answered exactly once.
+ */
+async function onMessage(
+  d: SlackDeps,
+  turns: TurnTracker,
+  ev: SlackMessage,
+  team: string,
+  eventId: string | undefined,
+  isMention: boolean,
+): Promise<void> {
+  // Edits, deletions, joins and other bots are not someone asking; a file or a broadcast reply is.
+  if (ev.subtype && !PERSON_SUBTYPES.has(ev.subtype)) return;
+  if (ev.bot_id || !ev.user || ev.user === d.botUserId || !ev.channel || !ev.ts) return;
+  const state = d.bot.state;
+
+  const text = ev.text ?? "";
+  const isDm = ev.channel_type === "im" || (!ev.channel_type && ev.channel.startsWith("D"));
+  const mentioned = isMention || mentions(text, d.botUserId);
+  const root = ev.thread_ts ?? ev.ts;
+  const joinedKey = `slack:joined:${team}:${ev.channel}:${root}`;
+  if (!isDm && !mentioned && (!ev.thread_ts || d.requireMention)) return;
+  const joined = ev.thread_ts ? (await state.get<boolean>(joinedKey)) === true : false;
+  if (!isDm && !mentioned && !joined) return;
+  if (eventId && !(await state.claim(`slack:event:${eventId}`, DEDUPE_TTL_MS))) return;
+  if (!(await state.claim(`slack:msg:${ev.channel}:${ev.ts}`, DEDUPE_TTL_MS))) return;
+
+  const topLevelDm = isDm && !ev.thread_ts;
+  const place: Place = {
+    team,
+    channel: ev.channel,
+    conversationId: topLevelDm ? `slack:${team}:${ev.channel}` : `slack:${team}:${ev.channel}:${root}`,
+    threadTs: topLevelDm ? undefined : root,
+    isDm,
+    // Only the bot's first message in a thread reads what was said before it; after a reset it must not.
+    readThread: !joined && ev.thread_ts !== undefined && ev.thread_ts !== ev.ts,
+  };
+  if (!topLevelDm && !joined) await state.set(joinedKey, true, JOINED_TTL_MS);
+  const question = stripMention(text, d.botUserId);
+  d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
+  turns.run((signal) => answer(d, ev, place, question, signal));
+}
+
+/**
+ * `/reset`: Slack gives a command no thread, so in a DM it forgets the DM
+ * (threads included) and in a channel every conversation of the bot there.
+ * Returns the ephemeral confirmation.
+ */
+async function resetCommand(d: SlackDeps, command: SlashCommand): Promise<string> {
+  const team = command.team_id || d.teamId;
+  const channel = command.channel_id;
+  const isDm = channel.startsWith("D") || command.channel_name === "directmessage";
+  const scope = `slack:${team}:${channel}`;
+  try {
+    await Promise.all([d.bot.reset(scope), d.bot.resetScope(scope)]);
+  } catch (err) {
+    d.log.error({ err, scope }, "Slack /reset failed");
+    return ":warning: Sorry, I could not reset: my memory store failed. Please try again in a moment.";
+  }
+  d.log.info({ scope, user: command.user_id }, "Slack /reset");
+  return isDm
+    ? "Done: I forgot our direct-message conversation, threads included."
+    : `Done: I forgot every conversation I had in <#${channel}>, in all its threads.`;
+}

@@ -1,0 +1,172 @@
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { type FakeSlackOptions, FakeSlackWorkspace } from "./slackWorkspace.js";
+
+export type { FakeSlackMessage, FakeSlackOptions, FakeSlackUser } from "./slackWorkspace.js";
+
+/** One Web API call as the SDK sent it. */
+export interface SlackCall {
+  method: string;
+  // biome-ignore lint/suspicious/noExplicitAny: params are whatever the SDK sent
+  params: Record<string, any>;
+  token: string | undefined;
+}
+
+/** A canned failure for the next calls of one method. */
+export interface FakeSlackFailure {
+  /** Slack's error code in `{ ok: false, error }` (default "ratelimited" with status 429, else "internal_error"). */
+  error?: string;
+  /** HTTP status (default 429 when retryAfterS is set, else 200 as Slack does for API errors). */
+  status?: number;
+  /** Sent as Retry-After (seconds). */
+  retryAfterS?: number;
+  /** How many calls fail (default 1). */
+  times?: number;
+}
+
+/**
+ * A fake Slack Web API on 127.0.0.1: `POST /api/{method}` with the SDK's
+ * form-encoded or JSON bodies, answering like Slack (`{ ok: true, ... }`, or
+ * `{ ok: false, error }`, or HTTP 429 with Retry-After), from the state of
+ * its workspace (FakeSlackWorkspace), so a test reads what a user would see
+ * after every edit. It records every call and can fail the next ones.
+ */
+export class FakeSlack extends FakeSlackWorkspace {
+  readonly calls: SlackCall[] = [];
+  private readonly failures = new Map<string, FakeSlackFailure[]>();
+  private readonly events = new EventEmitter();
+  private readonly sockets = new Set<Socket>();
+  private server!: Server;
+  private port = 0;
+
+  private constructor(options: FakeSlackOptions) {
+    super(options);
+    this.events.setMaxListeners(100);
+  }
+
+  static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+    const fake = new FakeSlack(options);
+    fake.server = createServer((req, res) => void fake.handle(req, res));
+    fake.server.on("connection", (s) => {
+      fake.sockets.add(s);
+      s.on("close", () => fake.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
+    fake.port = (fake.server.address() as AddressInfo).port;
+    return fake;
+  }
+
+  /** What to give as SLACK_API_URL. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Makes the next call(s) of `method` fail. */
+  fail(method: string, failure: FakeSlackFailure = {}): void {
+    const list = this.failures.get(method) ?? [];
+    list.push(failure);
+    this.failures.set(method, list);
+  }
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Resolves once `check` is true (re-checked after every call); rejects after `timeoutMs`. */
+  async waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+    if (check()) return;
+    await new Promise<void>((resolve, reject) => {
+      const onCall = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        this.events.off("call", onCall);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.events.off("call", onCall);
+        reject(
+          new Error(
+            `FakeSlack: timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(", ")}`,
+          ),
+        );
+      }, timeoutMs);
+      this.events.on("call", onCall);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0] ?? "";
+    const params = parseParams(raw, req.headers["content-type"]);
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith("Bearer ") ? auth.slice(7) : (params.token as string | undefined);
+    const call: SlackCall = { method, params, token };
+    this.calls.push(call);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res
+        .writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers })
+        .end(JSON.stringify(body));
+      this.events.emit("call", call);
+    };
+    const failure = this.takeFailure(method);
+    if (failure) {
+      const status = failure.status ?? (failure.retryAfterS !== undefined ? 429 : 200);
+      const headers: Record<string, string> = {};
+      if (failure.retryAfterS !== undefined) headers["retry-after"] = String(failure.retryAfterS);
+      const error = failure.error ?? (status === 429 ? "ratelimited" : "internal_error");
+      send(status, { ok: false, error }, headers);
+      return;
+    }
+    const expected = method === "apps.connections.open" ? this.appToken : this.botToken;
+    if (token !== expected) {
+      send(200, { ok: false, error: token ? "invalid_auth" : "not_authed" });
+      return;
+    }
+    send(200, this.answer(method, params));
+  }
+
+  private takeFailure(method: string): FakeSlackFailure | undefined {
+    const list = this.failures.get(method);
+    const first = list?.[0];
+    if (!list || !first) return undefined;
+    const left = (first.times ?? 1) - 1;
+    if (left <= 0) list.shift();
+    else list[0] = { ...first, times: left };
+    return first;
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: params are whatever the SDK sent
+function parseParams(raw: string, contentType: string | undefined): Record<string, any> {
+  if (!raw) return {};
+  if (contentType?.includes("application/json")) return JSON.parse(raw);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // The SDK JSON-encodes nested values (blocks, attachments) in form bodies.
+    out[k] = /^[[{]/.test(v) ? safeJson(v) : v;
+  }
+  return out;
+}
+
+function safeJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,155 @@
+import { type FastifyInstance, fastify } from "fastify";
+import { type SlackHandle, startSlack } from "../../adapters/slack/index.js";
+import type { Config } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
+import { FakeSlack } from "../fakes/slack.js";
+import {
+  eventEnvelope,
+  type PostOptions,
+  type SlackPayload,
+  type SlackPoster,
+  slackPoster,
+} from "../fakes/slackEvents.js";
+import { FakeSlackSocket } from "../fakes/slackSocket.js";
+import { makeTestBot, type TestBot } from "../helpers/bot.js";
+
+export const CURSOR = "▌";
+export const SIGNING_SECRET = "test-signing-secret-123";
+export const CHANNEL = "C0GENERAL";
+export const DM = "D0ALICE";
+/** A group ping as Slack reads it: a special mention, or the plain word (pinging with link_names). */
+export const GROUP_PING = /<!(channel|here|everyone|subteam)|(?<![\w.])@(channel|here|everyone)\b/i;
+export const ALICE = { id: "U0ALICE", name: "alice", display_name: "Alice" };
+export const BOB = { id: "U0BOB", name: "bob", display_name: "Bob" };
+
+export interface HarnessOptions {
+  mode?: "http" | "socket";
+  requireMention?: boolean;
+  editsPerMinute?: number;
+  budgets?: EditBudgetSource;
+}
+
+/**
+ * The Slack adapter started for real: Bolt against a FakeSlack Web API, a
+ * real Bot (FakeOpenAI + SQLite), and either a Fastify server on 127.0.0.1
+ * receiving signed Events API requests or a fake Socket Mode server.
+ */
+export interface Harness {
+  slack: FakeSlack;
+  testBot: TestBot;
+  handle: SlackHandle;
+  /** Signed requests to POST /slack/events (HTTP mode). */
+  post: SlackPoster;
+  eventsUrl: string;
+  socket: FakeSlackSocket | undefined;
+  /** Every log line the adapter wrote (pino JSON objects). */
+  logs: Array<Record<string, unknown>>;
+  /** An event envelope for this workspace. */
+  envelope(event: SlackPayload, eventId?: string): SlackPayload;
+  /**
+   * What Slack does when a person writes: keeps the message (so
+   * conversations.replies sees it), then POSTs the signed event. Returns the
+   * HTTP answer.
+   */
+  deliver(event: SlackPayload, options?: PostOptions): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const slack = await FakeSlack.start();
+  slack.addUser(ALICE);
+  slack.addUser(BOB);
+  const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
+  const testBot = await makeTestBot();
+  const logs: Array<Record<string, unknown>> = [];
+  const log = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+  });
+  const config: Config["slack"] = {
+    botToken: slack.botToken,
+    appToken: socket ? slack.appToken : undefined,
+    signingSecret: socket ? undefined : SIGNING_SECRET,
+    apiUrl: slack.apiUrl,
+    requireMention: options.requireMention ?? false,
+    editsPerMinute: options.editsPerMinute ?? 600,
+  };
+  let http: FastifyInstance | undefined;
+  if (!socket) http = fastify();
+  const handle = await startSlack({
+    bot: testBot.bot,
+    config,
+    cursor: CURSOR,
+    log,
+    ...(http ? { http } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
+  });
+  let eventsUrl = "";
+  if (http) {
+    await http.listen({ port: 0, host: "127.0.0.1" });
+    const address = http.server.address();
+    eventsUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/slack/events`;
+  }
+  return {
+    slack,
+    testBot,
+    handle,
+    post: slackPoster(eventsUrl, SIGNING_SECRET),
+    eventsUrl,
+    socket,
+    logs,
+    envelope: (event, eventId) => eventEnvelope(slack, event, eventId),
+    deliver: (event, postOptions) => {
+      keep(slack, event);
+      return slackPoster(eventsUrl, SIGNING_SECRET).event(eventEnvelope(slack, event), postOptions);
+    },
+    close: async () => {
+      await handle.stop({ graceMs: 1_000 });
+      await http?.close();
+      await socket?.close();
+      await testBot.close();
+      await slack.close();
+    },
+  };
+}
+
+/** Stores a person's message in the fake workspace once, as Slack would before sending its events. */
+export function keep(slack: FakeSlack, event: SlackPayload): void {
+  if (event.type !== "message" && event.type !== "app_mention") return;
+  if (event.subtype || event.bot_id || !event.user || slack.hasMessage(event.channel, event.ts)) return;
+  slack.addMessage({
+    channel: event.channel,
+    ts: event.ts,
+    user: event.user,
+    text: event.text ?? "",
+    ...(event.thread_ts ? { thread_ts: event.thread_ts } : {}),
+  });
+}
+
+/** Waits until the bot's messages in a thread read `expected` (joined), with no cursor left anywhere. */
+export async function waitForAnswer(
+  h: Harness,
+  channel: string,
+  threadTs: string | undefined,
+  expected: string,
+) {
+  const texts = () => h.slack.botMessagesIn(channel, threadTs).map((m) => m.text);
+  await h.slack.waitFor(
+    () => texts().join("\n") === expected,
+    10_000,
+    `the answer ${JSON.stringify(expected.slice(0, 60))} (now ${JSON.stringify(texts())})`,
+  );
+}
+
+/** Model replies streamed slowly in small pieces, so the user sees intermediate edits. */
+export function slowly(
+  text: string,
+  pieces = 6,
+  chunkDelayMs = 40,
+): { chunks: string[]; chunkDelayMs: number } {
+  const size = Math.ceil(text.length / pieces);
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+  return { chunks, chunkDelayMs };
+}
