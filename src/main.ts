@@ -9,13 +9,16 @@ import { createModel } from "./llm/index.js";
 import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
 import { createLogger, type Logger } from "./log.js";
 import { LeaseLock } from "./memory/lock.js";
+import { SharedEditBudgets } from "./memory/shared-budget.js";
 import { createStore } from "./memory/store.js";
 import { Metrics } from "./metrics.js";
+import { EditBudgets } from "./stream/index.js";
 
 /** Something started that must be stopped on shutdown. */
 interface Surface {
   name: string;
-  stop(): Promise<void>;
+  /** Stops taking events, lets its answers in flight finish for up to `graceMs`, then ends them. */
+  stop(graceMs: number): Promise<void>;
   /** Whether it is connected now (for /ready). */
   ready?: ReadyCheck;
 }
@@ -80,6 +83,11 @@ async function main(): Promise<void> {
   });
 
   const surfaces: Surface[] = [];
+  // With Redis, replicas draw platform edits from one shared window per workspace/channel.
+  const sharedBudgets = (name: string, edits: number, perMs: number) =>
+    store.redisEval
+      ? new SharedEditBudgets(new EditBudgets({ edits, perMs }), store.redisEval, { edits, perMs, name })
+      : undefined;
   let web: FastifyInstance | undefined;
   if (config.web.enabled) {
     web = await createWebServer({
@@ -96,15 +104,22 @@ async function main(): Promise<void> {
         "Slack: off, HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode",
       );
     } else {
-      const slack = await startSlack({ bot, config: config.slack, cursor: config.cursor, log, http: web });
-      surfaces.push({ name: "slack", stop: slack.stop });
+      const slack = await startSlack({
+        bot,
+        config: config.slack,
+        cursor: config.cursor,
+        log,
+        http: web,
+        budgets: sharedBudgets("slack", config.slack.editsPerMinute, 60_000),
+      });
+      surfaces.push({ name: "slack", stop: (graceMs) => slack.stop({ graceMs }) });
       log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
     }
   } else log.info("Slack: off, SLACK_BOT_TOKEN is not set");
 
   if (config.discord.token) {
     const discord = await startDiscord({ bot, config: config.discord, cursor: config.cursor, log });
-    surfaces.push({ name: "discord", stop: discord.stop });
+    surfaces.push({ name: "discord", stop: (graceMs) => discord.stop({ graceMs }) });
     log.info(`Discord: on; invite it with ${discord.inviteUrl}`);
   } else log.info("Discord: off, DISCORD_TOKEN is not set");
 
@@ -118,7 +133,6 @@ async function main(): Promise<void> {
     const port = typeof address === "object" && address ? address.port : config.web.port;
     const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
     log.info(`Web: chat page and API at http://${shown}:${port}/`);
-    surfaces.push({ name: "web", stop: () => web!.close() });
   } else log.info("Web: off, WEB_ENABLED=false");
 
   let stopping = false;
@@ -126,15 +140,21 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal, activeTurns: bot.activeTurns }, "shutting down: finishing turns in flight");
-    const idle = await bot.drain(config.shutdownTimeoutMs);
-    if (!idle) {
+    // Platforms stop taking events at once (Slack HTTP answers 503, so Slack redelivers elsewhere);
+    // turns in flight get SHUTDOWN_TIMEOUT_MS to finish, then end with a final edit saying so.
+    const graceMs = config.shutdownTimeoutMs;
+    const stopped = Promise.all(
+      surfaces.map((s) =>
+        s.stop(graceMs).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
+      ),
+    );
+    if (!(await bot.drain(graceMs))) {
       log.warn({ activeTurns: bot.activeTurns }, "shutdown timeout: stopping the turns still running");
       bot.abortAll(new ShutdownError());
       await bot.drain(5_000);
     }
-    for (const s of [...surfaces].reverse()) {
-      await s.stop().catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly"));
-    }
+    await stopped;
+    await web?.close().catch((err) => log.error({ err }, "could not close the web server"));
     await store.close().catch((err) => log.error({ err }, "could not close the store"));
     log.info("stopped");
     log.flush();
