@@ -50,7 +50,9 @@ export function truncateToTokens(text: string, maxTokens: number, count: TokenCo
   if (count(text) <= maxTokens) return text;
   const budget = Math.max(1, maxTokens - count(TRUNCATION_NOTE));
   let lo = 0;
-  let hi = text.length;
+  // No token is longer than ~32 characters in practice, so a longer prefix cannot fit:
+  // searching only within it keeps each count small even for a megabyte paste.
+  let hi = Math.min(text.length, budget * 32);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     if (count(text.slice(0, mid)) <= budget) lo = mid;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fitToBudget, truncateToTokens } from "../../src/memory/fit.js";
+import { Tiktoken } from "js-tiktoken/lite";
+import o200k from "js-tiktoken/ranks/o200k_base";
 import { countOpenAITokens, estimateAnthropicTokens } from "../../src/memory/tokens.js";
 
 const count = countOpenAITokens;
@@ -46,5 +48,24 @@ describe("token counting", () => {
   it("estimates Anthropic tokens on the high side for ASCII and counts each CJK character", () => {
     expect(estimateAnthropicTokens("a".repeat(300))).toBe(100);
     expect(estimateAnthropicTokens("日本語")).toBe(3);
+  });
+});
+
+describe("token counting of hostile input", () => {
+  it("counts a long run without spaces in bounded work, over-counting by at most a token per 64 characters", () => {
+    // Exact BPE of one 8,000-character pre-token is quadratic (seconds); the pieces bound it.
+    const run = "x".repeat(8_000);
+    const n = countOpenAITokens(run);
+    expect(n).toBeGreaterThanOrEqual(1_000);
+    expect(n).toBeLessThanOrEqual(1_000 + 8_000 / 64);
+    // Text with ordinary words is counted exactly as the tokenizer does.
+    const prose = "hello world, this is ordinary text. ".repeat(50);
+    expect(countOpenAITokens(prose)).toBe(new Tiktoken(o200k).encode(prose).length);
+  });
+
+  it("truncating a huge blob to the budget stays cheap", () => {
+    const blob = "a".repeat(64_000);
+    const out = truncateToTokens(blob, 500, countOpenAITokens);
+    expect(countOpenAITokens(out)).toBeLessThanOrEqual(500);
   });
 });
