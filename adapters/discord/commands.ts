@@ -1,0 +1,144 @@
+import {
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  type ChatInputCommandInteraction,
+  DiscordAPIError,
+  InteractionContextType,
+  MessageFlags,
+  type REST,
+  Routes,
+} from "discord.js";
+import type { Logger } from "../../src/log.js";
+import { conversationIdFor } from "./messages.js";
+
+/** The one slash command. Globally it works in servers and in DMs with the bot. */
+export const RESET_COMMAND = {
+  name: "reset",
+  description: "Forget the conversation here (this DM, channel or thread) and start over",
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+};
+
+/** A guild command exists only in its guild; contexts and install types do not apply. */
+const GUILD_RESET_COMMAND = {
+  name: RESET_COMMAND.name,
+  description: RESET_COMMAND.description,
+  type: RESET_COMMAND.type,
+};
+
+type CommandBody = {
+  name: string;
+  description: string;
+  type: number;
+  contexts?: number[];
+  integration_types?: number[];
+};
+
+/** Answered within this time or deferred, well inside Discord's 3 s for the first response. */
+const ANSWER_WITHIN_MS = 1_500;
+
+export const RESET_DONE = "Done: I forgot our conversation here. Your next message starts a fresh one.";
+export const RESET_FAILED = "Sorry, I could not forget this conversation. Please try again.";
+
+/**
+ * Registers /reset globally, and in `guildId` when set (guild commands show up
+ * at once, global ones can take a while). Each list is written only when what
+ * Discord has differs, so restarts do not churn command versions.
+ */
+export async function registerCommands(
+  rest: REST,
+  applicationId: string,
+  guildId: string | undefined,
+  log: Logger,
+): Promise<void> {
+  await sync(rest, Routes.applicationCommands(applicationId), [RESET_COMMAND], "global", log);
+  if (guildId) {
+    await sync(
+      rest,
+      Routes.applicationGuildCommands(applicationId, guildId),
+      [GUILD_RESET_COMMAND],
+      guildId,
+      log,
+    );
+  }
+}
+
+async function sync(
+  rest: REST,
+  route: `/${string}`,
+  wanted: CommandBody[],
+  scope: string,
+  log: Logger,
+): Promise<void> {
+  try {
+    const existing = (await rest.get(route)) as CommandBody[];
+    if (sameCommands(existing, wanted)) {
+      log.debug({ scope }, "Discord: /reset is already registered");
+      return;
+    }
+    await rest.put(route, { body: wanted });
+    log.info({ scope }, "Discord: registered /reset");
+  } catch (err) {
+    const missingAccess = err instanceof DiscordAPIError && Number(err.code) === 50001;
+    log.warn(
+      { scope, err },
+      missingAccess
+        ? "Discord: could not register /reset here: invite the bot with the applications.commands scope (see the invite URL), and check DISCORD_GUILD_ID"
+        : "Discord: could not register /reset",
+    );
+  }
+}
+
+function sameSet(a: readonly number[] | null | undefined, b: readonly number[] | undefined): boolean {
+  const x = [...(a ?? [])].sort();
+  const y = [...(b ?? [])].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** Compares only the fields we set; Discord fills in the rest (ids, versions, defaults). */
+export function sameCommands(existing: CommandBody[], wanted: CommandBody[]): boolean {
+  if (existing.length !== wanted.length) return false;
+  return wanted.every((w) => {
+    const e = existing.find((c) => c.name === w.name);
+    if (!e || (e.type ?? 1) !== w.type || e.description !== w.description) return false;
+    if ((e as { options?: unknown[] }).options?.length) return false;
+    if (w.contexts && !sameSet(e.contexts, w.contexts)) return false;
+    if (w.integration_types && !sameSet(e.integration_types, w.integration_types)) return false;
+    return true;
+  });
+}
+
+/**
+ * /reset: stops a running answer in this place, forgets the conversation and
+ * answers only to the person who asked. If forgetting takes long the answer
+ * is deferred first, so Discord never shows "The application did not respond".
+ */
+export async function handleReset(
+  interaction: ChatInputCommandInteraction,
+  forget: (conversationId: string) => Promise<void>,
+  log: Logger,
+): Promise<void> {
+  const conversationId = conversationIdFor(interaction.guildId, interaction.channelId);
+  let ok = true;
+  const forgetting = forget(conversationId).catch((err: unknown) => {
+    ok = false;
+    log.error({ err, conversationId }, "Discord: /reset failed");
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const slow = await Promise.race([
+    forgetting.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), ANSWER_WITHIN_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (slow) {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await forgetting;
+    await interaction.editReply({ content: ok ? RESET_DONE : RESET_FAILED });
+  } else {
+    await interaction.reply({ content: ok ? RESET_DONE : RESET_FAILED, flags: MessageFlags.Ephemeral });
+  }
+  if (ok) log.info({ conversationId, deferred: slow }, "Discord: conversation reset");
+}

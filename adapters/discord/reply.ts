@@ -1,0 +1,116 @@
+import { DiscordAPIError, type RateLimitData, RateLimitError, type SendableChannels } from "discord.js";
+import type { Logger } from "../../src/log.js";
+import {
+  type EditableReply,
+  type EditBudget,
+  type MessageRef,
+  PlatformRateLimitError,
+} from "../../src/stream/types.js";
+
+/** Discord's limit on a message's content. */
+export const DISCORD_MAX_CHARS = 2_000;
+
+/**
+ * Sent with every message and edit: whatever the model writes, nobody is
+ * pinged (no @everyone/@here, role or user mentions), not even the person the
+ * answer replies to.
+ */
+export const NO_PINGS = { parse: [], repliedUser: false } as const;
+
+/**
+ * Which REST requests come back to us as a RateLimitError instead of being
+ * queued by @discordjs/rest: message create and edit, so the renderer sees the
+ * 429 (as PlatformRateLimitError) and pauses the channel's shared edit budget
+ * rather than every stream in the channel piling up in the REST queue.
+ * Everything else (typing, interactions, commands) keeps discord.js's retry.
+ */
+export function rejectMessageRateLimits(data: RateLimitData): boolean {
+  return /^\/channels\/\d+\/messages(\/:id)?$/.test(data.route);
+}
+
+/**
+ * The EditableReply over one Discord channel. The first post replies to the
+ * user's message in a server (not in DMs); continuation messages are plain.
+ */
+export class DiscordReply implements EditableReply {
+  readonly maxChars = DISCORD_MAX_CHARS;
+  readonly budget: EditBudget;
+  private readonly channel: SendableChannels;
+  private replyTo: string | undefined;
+
+  constructor(channel: SendableChannels, budget: EditBudget, options: { replyTo?: string } = {}) {
+    this.channel = channel;
+    this.budget = budget;
+    this.replyTo = options.replyTo;
+  }
+
+  async post(text: string): Promise<MessageRef> {
+    try {
+      const message = await this.channel.send({
+        content: toDiscordText(text),
+        allowedMentions: NO_PINGS,
+        ...(this.replyTo && { reply: { messageReference: this.replyTo, failIfNotExists: false } }),
+      });
+      this.replyTo = undefined;
+      return { id: message.id };
+    } catch (err) {
+      throw toReplyError(err);
+    }
+  }
+
+  async edit(ref: MessageRef, text: string): Promise<void> {
+    try {
+      await this.channel.messages.edit(ref.id, { content: toDiscordText(text), allowedMentions: NO_PINGS });
+    } catch (err) {
+      throw toReplyError(err);
+    }
+  }
+}
+
+/**
+ * Markdown as Discord renders it. Discord knows `#` to `###` headings but
+ * shows `####` and deeper literally, so those become bold lines (never longer
+ * than the input, so the renderer's split still fits). Discord refuses empty
+ * or blank content.
+ */
+export function toDiscordText(markdown: string): string {
+  let inFence = false;
+  const lines = markdown.split("\n").map((line) => {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    if (inFence) return line;
+    const heading = line.match(/^#{4,6}\s+(.+?)\s*#*\s*$/);
+    return heading ? `**${heading[1]}**` : line;
+  });
+  const text = lines.join("\n");
+  return text.trim().length === 0 ? "…" : text;
+}
+
+function toReplyError(err: unknown): unknown {
+  if (err instanceof RateLimitError) {
+    return new PlatformRateLimitError(err.retryAfter > 0 ? err.retryAfter : Math.max(err.timeToReset, 1_000));
+  }
+  return err;
+}
+
+/** Discord error codes a bot meets when a server's permissions leave it out. */
+const PERMISSION_CODES = new Set([50001, 50013]);
+
+/** Logs why a post or edit failed, with the channel, so an admin can fix the permissions. */
+export function logSendFailure(
+  log: Logger,
+  err: unknown,
+  where: { channelId: string; guildId: string | null },
+): void {
+  if (err instanceof DiscordAPIError && PERMISSION_CODES.has(Number(err.code))) {
+    log.warn(
+      { ...where, code: err.code },
+      "Discord: the bot may not send messages in this channel (missing permission); grant it View Channel, Send Messages, Send Messages in Threads and Read Message History there",
+    );
+    return;
+  }
+  if (err instanceof DiscordAPIError && Number(err.code) === 10008) {
+    log.info(where, "Discord: the answer was deleted while it was being written");
+    return;
+  }
+  log.error({ ...where, err }, "Discord: could not post or edit the answer");
+}

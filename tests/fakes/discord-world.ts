@@ -1,0 +1,297 @@
+/**
+ * The people, places and wire payloads of the fake Discord: one guild with a
+ * text channel, a thread in it, a forum with a post, and DM channels. The
+ * shapes follow Discord's API v10 (discord-api-types) closely enough for
+ * discord.js to build its structures from them.
+ */
+
+/** Discord's epoch (2015-01-01) in ms; snowflakes count from it. */
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+let increment = 0n;
+
+/** A real-looking snowflake (18-19 digits), increasing with time. */
+export function snowflake(): string {
+  increment = (increment + 1n) % 4096n;
+  return (((BigInt(Date.now()) - DISCORD_EPOCH_MS) << 22n) | increment).toString();
+}
+
+export const ChannelTypes = { GuildText: 0, DM: 1, PublicThread: 11, GuildForum: 15 } as const;
+
+export interface FakeUser {
+  id: string;
+  username: string;
+  global_name: string | null;
+  discriminator: string;
+  avatar: null;
+  bot?: boolean;
+}
+
+export interface FakeChannel {
+  id: string;
+  type: number;
+  name?: string;
+  guild_id?: string;
+  parent_id?: string | null;
+  /** DM channels: the person on the other side. */
+  recipient?: FakeUser;
+}
+
+function user(username: string, globalName: string | null, bot = false): FakeUser {
+  return {
+    id: snowflake(),
+    username,
+    global_name: globalName,
+    discriminator: "0",
+    avatar: null,
+    ...(bot && { bot }),
+  };
+}
+
+/** Everything the fake server knows; tests read ids from it. */
+export class FakeWorld {
+  readonly applicationId = snowflake();
+  readonly botUser: FakeUser = { ...user("chatbot", null, true), id: this.applicationId };
+  readonly alice = user("alice", "Alice");
+  readonly bob = user("bob", "Bob");
+  /** Another bot in the server (its messages must be ignored). */
+  readonly otherBot = user("otherbot", "Other Bot", true);
+  readonly guildId = snowflake();
+  /** The bot's managed role (mentionable as `<@&id>`). */
+  readonly botRoleId = snowflake();
+  readonly general: FakeChannel = { id: snowflake(), type: ChannelTypes.GuildText, name: "general" };
+  readonly thread: FakeChannel = { id: snowflake(), type: ChannelTypes.PublicThread, name: "a thread" };
+  readonly forum: FakeChannel = { id: snowflake(), type: ChannelTypes.GuildForum, name: "help" };
+  readonly forumPost: FakeChannel = {
+    id: snowflake(),
+    type: ChannelTypes.PublicThread,
+    name: "a forum post",
+  };
+  readonly aliceDm: FakeChannel = { id: snowflake(), type: ChannelTypes.DM, recipient: this.alice };
+  readonly bobDm: FakeChannel = { id: snowflake(), type: ChannelTypes.DM, recipient: this.bob };
+  readonly channels = new Map<string, FakeChannel>();
+
+  constructor() {
+    for (const c of [this.general, this.forum]) Object.assign(c, { guild_id: this.guildId, parent_id: null });
+    Object.assign(this.thread, { guild_id: this.guildId, parent_id: this.general.id });
+    Object.assign(this.forumPost, { guild_id: this.guildId, parent_id: this.forum.id });
+    for (const c of [this.general, this.thread, this.forum, this.forumPost, this.aliceDm, this.bobDm]) {
+      this.channels.set(c.id, c);
+    }
+  }
+
+  get people(): FakeUser[] {
+    return [this.botUser, this.alice, this.bob, this.otherBot];
+  }
+
+  /** READY without the session fields (the gateway adds those). */
+  readyPayload(): Record<string, unknown> {
+    return {
+      v: 10,
+      user: this.botUser,
+      guilds: [{ id: this.guildId, unavailable: true }],
+      application: { id: this.applicationId, flags: 0 },
+      user_settings: {},
+      private_channels: [],
+      relationships: [],
+      presences: [],
+      geo_ordered_rtc_regions: [],
+      guild_join_requests: [],
+      session_type: "normal",
+      auth: {},
+    };
+  }
+
+  /** INTERACTION_CREATE for a slash command used by `user` in `channel`. */
+  interactionPayload(i: { id: string; token: string; channel: FakeChannel; user: FakeUser; name: string }) {
+    const guildId = i.channel.guild_id;
+    return {
+      id: i.id,
+      application_id: this.applicationId,
+      type: 2,
+      data: { id: snowflake(), name: i.name, type: 1, ...(guildId && { guild_id: guildId }) },
+      ...(guildId
+        ? { guild_id: guildId, member: { ...this.memberPayload(i.user), permissions: "2251799813685247" } }
+        : { user: i.user }),
+      channel_id: i.channel.id,
+      channel: this.channelPayload(i.channel),
+      token: i.token,
+      version: 1,
+      app_permissions: "274877975552",
+      locale: "en-US",
+      ...(guildId && { guild_locale: "en-US" }),
+      entitlements: [],
+      authorizing_integration_owners: guildId ? { "0": guildId } : { "1": i.user.id },
+      context: guildId ? 0 : 1,
+      attachment_size_limit: 10_485_760,
+    };
+  }
+
+  /** Adds a thread under `parentId` (as a THREAD_CREATE would). */
+  addThread(parentId: string, name: string): FakeChannel {
+    const thread: FakeChannel = {
+      id: snowflake(),
+      type: ChannelTypes.PublicThread,
+      name,
+      guild_id: this.guildId,
+      parent_id: parentId,
+    };
+    this.channels.set(thread.id, thread);
+    return thread;
+  }
+
+  channelPayload(c: FakeChannel): Record<string, unknown> {
+    if (c.type === ChannelTypes.DM) {
+      return {
+        id: c.id,
+        type: c.type,
+        last_message_id: null,
+        flags: 0,
+        recipients: c.recipient ? [c.recipient] : [],
+      };
+    }
+    const base = {
+      id: c.id,
+      type: c.type,
+      name: c.name,
+      guild_id: c.guild_id,
+      parent_id: c.parent_id ?? null,
+      position: 0,
+      permission_overwrites: [],
+      nsfw: false,
+      rate_limit_per_user: 0,
+      last_message_id: null,
+      flags: 0,
+    };
+    if (c.type !== ChannelTypes.PublicThread) return { ...base, topic: null };
+    return {
+      ...base,
+      owner_id: this.alice.id,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: 1440,
+        archive_timestamp: new Date().toISOString(),
+        locked: false,
+      },
+    };
+  }
+
+  memberPayload(u: FakeUser, withUser = true): Record<string, unknown> {
+    return {
+      ...(withUser && { user: u }),
+      nick: null,
+      avatar: null,
+      roles: u.id === this.botUser.id ? [this.botRoleId] : [],
+      joined_at: new Date(0).toISOString(),
+      premium_since: null,
+      deaf: false,
+      mute: false,
+      flags: 0,
+      pending: false,
+    };
+  }
+
+  guildPayload(): Record<string, unknown> {
+    const role = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      name,
+      color: 0,
+      hoist: false,
+      icon: null,
+      unicode_emoji: null,
+      position: 0,
+      permissions: "274877975552",
+      managed: false,
+      mentionable: false,
+      flags: 0,
+      ...extra,
+    });
+    return {
+      id: this.guildId,
+      name: "Test Server",
+      icon: null,
+      owner_id: this.alice.id,
+      unavailable: false,
+      large: false,
+      member_count: 4,
+      joined_at: new Date(0).toISOString(),
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      features: [],
+      mfa_level: 0,
+      premium_tier: 0,
+      preferred_locale: "en-US",
+      nsfw_level: 0,
+      roles: [
+        role(this.guildId, "@everyone"),
+        role(this.botRoleId, "chatbot", { managed: true, tags: { bot_id: this.botUser.id } }),
+      ],
+      emojis: [],
+      stickers: [],
+      channels: [this.general, this.forum].map((c) => this.channelPayload(c)),
+      threads: [this.thread, this.forumPost].map((c) => this.channelPayload(c)),
+      members: [this.botUser, this.alice, this.bob, this.otherBot].map((u) => this.memberPayload(u)),
+      presences: [],
+      voice_states: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+    };
+  }
+}
+
+/**
+ * A message as Discord returns and dispatches it. Mentions are resolved from
+ * the content (`<@id>`, `<@&id>`) as Discord does; a reply also mentions the
+ * replied-to author (Discord's default ping).
+ */
+export function messagePayload(fields: {
+  id: string;
+  channel: FakeChannel;
+  author: FakeUser;
+  content: string;
+  world: FakeWorld;
+  attachments?: unknown[];
+  type?: number;
+  replied?: { id: string; authorId: string; payload: Record<string, unknown> };
+  /** The bot's own messages come back without `member`. */
+  withMember?: boolean;
+}): Record<string, unknown> {
+  const { channel, world, replied } = fields;
+  const inGuild = channel.guild_id !== undefined;
+  const mentions = world.people.filter(
+    (u) => new RegExp(`<@!?${u.id}>`).test(fields.content) || u.id === replied?.authorId,
+  );
+  return {
+    id: fields.id,
+    type: fields.type ?? (replied ? 19 : 0),
+    channel_id: channel.id,
+    ...(inGuild && { guild_id: channel.guild_id }),
+    author: fields.author,
+    ...(inGuild && fields.withMember !== false && { member: world.memberPayload(fields.author, false) }),
+    content: fields.content,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: mentions.map((u) => (inGuild ? { ...u, member: world.memberPayload(u, false) } : u)),
+    mention_roles: [...fields.content.matchAll(/<@&(\d+)>/g)].map((m) => m[1]),
+    attachments: fields.attachments ?? [],
+    embeds: [],
+    pinned: false,
+    flags: 0,
+    components: [],
+    ...(replied && {
+      message_reference: {
+        type: 0,
+        message_id: replied.id,
+        channel_id: channel.id,
+        guild_id: channel.guild_id,
+      },
+      referenced_message: replied.payload,
+    }),
+  };
+}
