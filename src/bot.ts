@@ -2,8 +2,8 @@ import { AbortedError, ChatError, NotConfiguredError, ShutdownError, toChatError
 import type { ChatMessage, ChatModel } from "./llm/types.js";
 import type { Logger } from "./log.js";
 import { fitToBudget, type TokenCounter } from "./memory/fit.js";
-import { tokenCounterFor } from "./memory/tokens.js";
 import type { Lease, TurnLock } from "./memory/lock.js";
+import { tokenCounterFor } from "./memory/tokens.js";
 import type { Author, ConversationStore, StateStore, StoredMessage } from "./memory/types.js";
 import { KeyedQueue } from "./queue.js";
 
@@ -154,7 +154,12 @@ export class Bot {
         at: this.now(),
       });
       const history = await this.store.history(conversationId);
-      const messages = fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
+      const messages = fitToBudget(
+        this.systemPrompt,
+        toModelMessages(history),
+        this.contextTokens,
+        this.countTokens,
+      );
       const callStarted = this.now();
       try {
         for await (const delta of model.stream(messages, { signal: turnSignal })) {
@@ -180,7 +185,9 @@ export class Bot {
           .append(conversationId, { role: "assistant", text, at: this.now(), incomplete: true })
           .catch((e) => this.log.error({ err: e, conversationId }, "could not store a partial answer"));
       }
-      await lease?.release().catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
+      await lease
+        ?.release()
+        .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
       release?.();
       this.running--;
       const stats: TurnStats = {
@@ -246,7 +253,8 @@ export function toModelMessages(history: StoredMessage[]): ChatMessage[] {
   const authors = new Set(history.filter((m) => m.role === "user").map((m) => m.author?.id ?? ""));
   const named = authors.size > 1;
   return history.map((m) => {
-    if (m.role === "assistant") return { role: "assistant", content: m.incomplete ? m.text + INCOMPLETE_MARK : m.text };
+    if (m.role === "assistant")
+      return { role: "assistant", content: m.incomplete ? m.text + INCOMPLETE_MARK : m.text };
     const content = named && m.author ? `[${m.author.name}] ${m.text}` : m.text;
     return { role: "user", content };
   });

@@ -208,9 +208,7 @@ function inferProvider(e: z.infer<typeof schema>): Provider | null {
  * Reads and validates the configuration. `env` defaults to process.env; pass
  * `dotenvPath` to also read a .env file (values already in env win).
  */
-export function loadConfig(
-  options: { env?: NodeJS.ProcessEnv; dotenvPath?: string } = {},
-): Config {
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: string } = {}): Config {
   const env = { ...(options.env ?? process.env) };
   if (options.dotenvPath && existsSync(options.dotenvPath)) {
     const parsed = dotenv.config({ path: options.dotenvPath, processEnv: {}, quiet: true }).parsed ?? {};
@@ -230,7 +228,9 @@ export function loadConfig(
   if (provider === "anthropic" && !e.ANTHROPIC_API_KEY && !e.ANTHROPIC_BASE_URL)
     problems.push("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY");
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
-    problems.push("SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP events) is");
+    problems.push(
+      "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP events) is",
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {

@@ -40,9 +40,14 @@ export class ChatError extends Error {
 
 export class AuthError extends ChatError {
   constructor(message: string, cause?: unknown) {
-    super("auth", message, "The model provider rejected the bot's API key. Ask the bot's admin to check it.", {
-      cause,
-    });
+    super(
+      "auth",
+      message,
+      "The model provider rejected the bot's API key. Ask the bot's admin to check it.",
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -91,7 +96,11 @@ export class AbortedError extends ChatError {
 /** A turn cut off because the bot is shutting down (its shutdown timeout ran out). */
 export class ShutdownError extends ChatError {
   constructor() {
-    super("aborted", "The bot shut down during the turn", "The bot restarted before finishing this answer. Please ask again.");
+    super(
+      "aborted",
+      "The bot shut down during the turn",
+      "The bot restarted before finishing this answer. Please ask again.",
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 
 export type { Logger } from "pino";
@@ -54,7 +54,10 @@ export interface LogOptions {
 export function scrubSecrets(line: string, secrets: readonly string[]): string {
   let out = line;
   for (const s of secrets) if (s.length >= 6) out = out.split(s).join("[redacted]");
-  for (const p of SECRET_PATTERNS) out = out.replace(p, (m) => (/^(Bearer|Bot)\s/.test(m) ? `${m.split(/\s/)[0]} [redacted]` : "[redacted]"));
+  for (const p of SECRET_PATTERNS)
+    out = out.replace(p, (m) =>
+      /^(Bearer|Bot)\s/.test(m) ? `${m.split(/\s/)[0]} [redacted]` : "[redacted]",
+    );
   return out;
 }
 
@@ -62,7 +65,8 @@ export function createLogger(options: LogOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length > 0);
   const usePretty = options.pretty ?? (process.stdout.isTTY === true && !options.destination);
   const destination =
-    options.destination ?? (usePretty ? pretty({ colorize: true, translateTime: "HH:MM:ss", ignore: "pid,hostname" }) : undefined);
+    options.destination ??
+    (usePretty ? pretty({ colorize: true, translateTime: "HH:MM:ss", ignore: "pid,hostname" }) : undefined);
   return pino(
     {
       level: options.level ?? "info",

@@ -118,9 +118,19 @@ async function main(): Promise<void> {
   } else log.info("Slack: off, SLACK_BOT_TOKEN is not set");
 
   if (config.discord.token) {
-    const discord = await startDiscord({ bot, config: config.discord, cursor: config.cursor, log });
-    surfaces.push({ name: "discord", stop: (graceMs) => discord.stop({ graceMs }) });
-    log.info(`Discord: on; invite it with ${discord.inviteUrl}`);
+    const discord = await startDiscord({
+      bot,
+      config: config.discord,
+      cursor: config.cursor,
+      log,
+      budgets: sharedBudgets("discord", config.discord.editsPer5s, 5_000),
+    });
+    surfaces.push({
+      name: "discord",
+      stop: (graceMs) => discord.stop({ graceMs }),
+      ready: () => discord.ready(),
+    });
+    log.info("Discord: on (gateway connected)");
   } else log.info("Discord: off, DISCORD_TOKEN is not set");
 
   if (web) {

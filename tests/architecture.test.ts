@@ -12,7 +12,9 @@ function files(dir: string): string[] {
 }
 
 const imports = (path: string) =>
-  [...readFileSync(path, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/g)].map((m) => m[1]!);
+  [...readFileSync(path, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/g)].map(
+    (m) => m[1]!,
+  );
 
 describe("the core knows no platform (design.md)", () => {
   const core = files(join(root, "src")).filter((f) => !f.endsWith("src/main.ts"));

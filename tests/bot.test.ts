@@ -1,18 +1,18 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Bot } from "../src/bot.js";
 import { AnthropicModel } from "../src/llm/anthropic.js";
 import { OpenAIModel } from "../src/llm/openai.js";
 import type { ChatModel } from "../src/llm/types.js";
 import { silentLogger } from "../src/log.js";
-import { createStore, type KeyvConversationStore } from "../src/memory/store.js";
+import { createStore } from "../src/memory/store.js";
 import { FakeAnthropic } from "./fakes/anthropic.js";
 import { FakeOpenAI } from "./fakes/openai.js";
 import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { makeTestBot, type TestBot } from "./helpers/bot.js";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { randomUUID } from "node:crypto";
 
 async function collect(it: AsyncIterable<string>): Promise<string> {
   let s = "";
@@ -42,14 +42,26 @@ describe.each(["openai", "anthropic"] as const)("a two-turn conversation with %s
       if (!url) return ctx.skip();
       const fake = provider === "openai" ? await FakeOpenAI.start() : await FakeAnthropic.start();
       cleanup.push(() => fake.close());
-      const common = { model: "m", maxOutputTokens: 100, idleTimeoutMs: 5_000, maxRetries: 0, apiKey: "k-test" };
+      const common = {
+        model: "m",
+        maxOutputTokens: 100,
+        idleTimeoutMs: 5_000,
+        maxRetries: 0,
+        apiKey: "k-test",
+      };
       const model: ChatModel =
         provider === "openai"
           ? new OpenAIModel({ ...common, baseUrl: fake.baseUrl })
           : new AnthropicModel({ ...common, baseUrl: fake.baseUrl });
       const store = createStore(url, { maxMessages: 50, ttlMs: 60_000, purgeIntervalMs: 0 });
       cleanup.push(() => store.close());
-      const bot = new Bot({ model, store, log: silentLogger(), systemPrompt: "Be brief.", contextTokens: 4_000 });
+      const bot = new Bot({
+        model,
+        store,
+        log: silentLogger(),
+        systemPrompt: "Be brief.",
+        contextTokens: 4_000,
+      });
       const id = `web:${randomUUID()}`;
 
       expect(await collect(bot.reply({ conversationId: id, author: alice, text: "My name is Alice." }))).toBe(
@@ -61,9 +73,7 @@ describe.each(["openai", "anthropic"] as const)("a two-turn conversation with %s
 
       const body = fake.lastBody;
       const sent =
-        provider === "openai"
-          ? body.messages
-          : [{ role: "system", content: body.system }, ...body.messages];
+        provider === "openai" ? body.messages : [{ role: "system", content: body.system }, ...body.messages];
       expect(sent).toEqual([
         { role: "system", content: "Be brief." },
         { role: "user", content: "My name is Alice." },
@@ -126,7 +136,9 @@ describe("turns", () => {
     t = await makeTestBot();
     t.fake.enqueue({ text: "The answer is forty", cutAfterChunks: 4 });
     const id = "web:partial";
-    await expect(collect(t.bot.reply({ conversationId: id, author: alice, text: "q" }))).rejects.toMatchObject({
+    await expect(
+      collect(t.bot.reply({ conversationId: id, author: alice, text: "q" })),
+    ).rejects.toMatchObject({
       code: "network",
     });
     const history = await t.bot.history(id);
@@ -141,7 +153,9 @@ describe("turns", () => {
     t = await makeTestBot();
     t.fake.enqueue({ status: 401 });
     const id = "web:auth";
-    await expect(collect(t.bot.reply({ conversationId: id, author: alice, text: "q" }))).rejects.toMatchObject({
+    await expect(
+      collect(t.bot.reply({ conversationId: id, author: alice, text: "q" })),
+    ).rejects.toMatchObject({
       code: "auth",
       userMessage: expect.stringContaining("API key"),
     });
@@ -156,7 +170,10 @@ describe("turns", () => {
     let seen = "";
     await expect(
       (async () => {
-        for await (const d of t.bot.reply({ conversationId: id, author: alice, text: "q" }, controller.signal)) {
+        for await (const d of t.bot.reply(
+          { conversationId: id, author: alice, text: "q" },
+          controller.signal,
+        )) {
           seen += d;
           if (seen.length >= 5) controller.abort();
         }
@@ -206,12 +223,12 @@ describe("turns", () => {
       systemPrompt: "x",
       contextTokens: 1000,
     });
-    await expect(collect(bot.reply({ conversationId: "web:none", author: alice, text: "hi" }))).rejects.toMatchObject({
+    await expect(
+      collect(bot.reply({ conversationId: "web:none", author: alice, text: "hi" })),
+    ).rejects.toMatchObject({
       code: "not_configured",
       userMessage: expect.stringContaining("OPENAI_API_KEY"),
     });
     expect(await t.store.exists("web:none")).toBe(false);
   });
 });
-
-export type { KeyvConversationStore };

@@ -16,21 +16,29 @@ describe("loadConfig", () => {
   });
 
   it("infers the provider from the key that is set", () => {
-    expect(loadConfig({ env: { OPENAI_API_KEY: "sk-x" } }).llm).toMatchObject({ provider: "openai", model: "gpt-4o-mini" });
+    expect(loadConfig({ env: { OPENAI_API_KEY: "sk-x" } }).llm).toMatchObject({
+      provider: "openai",
+      model: "gpt-4o-mini",
+    });
     expect(loadConfig({ env: { ANTHROPIC_API_KEY: "a" } }).llm.provider).toBe("anthropic");
-    expect(loadConfig({ env: { OPENAI_BASE_URL: "http://localhost:11434/v1", LLM_MODEL: "llama3.2" } }).llm).toMatchObject({
+    expect(
+      loadConfig({ env: { OPENAI_BASE_URL: "http://localhost:11434/v1", LLM_MODEL: "llama3.2" } }).llm,
+    ).toMatchObject({
       provider: "openai",
       model: "llama3.2",
       openaiApiKey: undefined,
     });
-    expect(loadConfig({ env: { ANTHROPIC_API_KEY: "a", OPENAI_API_KEY: "b", LLM_PROVIDER: "Anthropic" } }).llm.provider).toBe(
-      "anthropic",
-    );
+    expect(
+      loadConfig({ env: { ANTHROPIC_API_KEY: "a", OPENAI_API_KEY: "b", LLM_PROVIDER: "Anthropic" } }).llm
+        .provider,
+    ).toBe("anthropic");
   });
 
   it("a bad value stops start-up naming the variable and what it accepts", () => {
     const bad = () =>
-      loadConfig({ env: { LLM_TEMPERATURE: "hot", PORT: "99999", LLM_PROVIDER: "gemini", STORE_URL: "mysql://x" } });
+      loadConfig({
+        env: { LLM_TEMPERATURE: "hot", PORT: "99999", LLM_PROVIDER: "gemini", STORE_URL: "mysql://x" },
+      });
     expect(bad).toThrow(ConfigError);
     try {
       bad();
@@ -44,7 +52,9 @@ describe("loadConfig", () => {
   });
 
   it("Slack needs a way to receive events", () => {
-    expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: "xoxb-1" } })).toThrow(/SLACK_APP_TOKEN.*SLACK_SIGNING_SECRET/);
+    expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: "xoxb-1" } })).toThrow(
+      /SLACK_APP_TOKEN.*SLACK_SIGNING_SECRET/,
+    );
   });
 
   it("binds to all interfaces only when an API key protects the web API", () => {

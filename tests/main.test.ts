@@ -61,7 +61,12 @@ async function openStream(baseUrl: string, message: string) {
   const parser = createParser({ onEvent: (e) => events.push(e) });
   const done = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of res.body!) parser.feed(decoder.decode(chunk, { stream: true }));
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
   })();
   return { events, done };
 }

@@ -13,6 +13,7 @@ import {
 import type { Bot } from "../../src/bot.js";
 import type { Config } from "../../src/config.js";
 import type { Logger } from "../../src/log.js";
+import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { KeyedQueue } from "../../src/queue.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import { handleReset, registerCommands } from "./commands.js";
@@ -26,6 +27,11 @@ export interface DiscordOptions {
   /** Shown at the end of a streaming answer until it is done. */
   cursor: string;
   log: Logger;
+  /**
+   * Message-edit budgets per channel (e.g. SharedEditBudgets across replicas or shards).
+   * Default: in-process, `config.editsPer5s` per 5 s.
+   */
+  budgets?: EditBudgetSource;
 }
 
 export interface DiscordAdapter {
@@ -100,7 +106,7 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
   });
   const turns = new DiscordTurns({
     bot,
-    budgets: new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 }),
+    budgets: options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 }),
     cursor,
     log,
   });

@@ -1,7 +1,8 @@
 import type { SendableChannels } from "discord.js";
 import type { Bot, Incoming } from "../../src/bot.js";
 import type { Logger } from "../../src/log.js";
-import { type EditBudgets, renderByEditing } from "../../src/stream/index.js";
+import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
+import { renderByEditing } from "../../src/stream/index.js";
 import { DiscordReply, logSendFailure } from "./reply.js";
 
 /** Discord shows "typing…" for 10 s per request; renew a little before it lapses. */
@@ -29,11 +30,11 @@ interface Running {
 export class DiscordTurns {
   private readonly running = new Set<Running>();
   private readonly bot: Bot;
-  private readonly budgets: EditBudgets;
+  private readonly budgets: EditBudgetSource;
   private readonly cursor: string;
   private readonly log: Logger;
 
-  constructor(options: { bot: Bot; budgets: EditBudgets; cursor: string; log: Logger }) {
+  constructor(options: { bot: Bot; budgets: EditBudgetSource; cursor: string; log: Logger }) {
     this.bot = options.bot;
     this.budgets = options.budgets;
     this.cursor = options.cursor;

@@ -53,7 +53,9 @@ export class AnthropicModel implements ChatModel {
         messages: turns,
         stream: true,
         ...(system ? { system } : {}),
-        ...(this.options.temperature === undefined ? {} : { temperature: Math.min(this.options.temperature, 1) }),
+        ...(this.options.temperature === undefined
+          ? {}
+          : { temperature: Math.min(this.options.temperature, 1) }),
       },
       { signal },
     );

@@ -62,7 +62,8 @@ export function mapSdkError(err: unknown, provider: string): ChatError {
       // 5xx and Anthropic's 529 "overloaded" are worth another try.
       if (status >= 500) return new ModelError(detail, { retryable: true, cause: err });
     }
-    if (e.name === "TypeError" && /fetch|terminated|socket/i.test(e.message ?? "")) return new NetworkError(detail, err);
+    if (e.name === "TypeError" && /fetch|terminated|socket/i.test(e.message ?? ""))
+      return new NetworkError(detail, err);
   }
   return toChatError(err);
 }

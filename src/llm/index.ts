@@ -14,7 +14,8 @@ export function createModel(llm: LlmConfig): ChatModel | null {
     idleTimeoutMs: llm.idleTimeoutMs,
     maxRetries: llm.maxRetries,
   };
-  if (llm.provider === "openai") return new OpenAIModel({ ...common, apiKey: llm.openaiApiKey, baseUrl: llm.openaiBaseUrl });
+  if (llm.provider === "openai")
+    return new OpenAIModel({ ...common, apiKey: llm.openaiApiKey, baseUrl: llm.openaiBaseUrl });
   if (llm.provider === "anthropic")
     return new AnthropicModel({ ...common, apiKey: llm.anthropicApiKey, baseUrl: llm.anthropicBaseUrl });
   return null;

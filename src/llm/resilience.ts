@@ -110,7 +110,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Reads a Retry-After header (seconds or an HTTP date) as ms. */
-export function retryAfterMs(headers: Headers | Record<string, string | null | undefined> | undefined): number | undefined {
+export function retryAfterMs(
+  headers: Headers | Record<string, string | null | undefined> | undefined,
+): number | undefined {
   if (!headers) return undefined;
   const get = (name: string) =>
     headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()]);

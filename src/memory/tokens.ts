@@ -27,7 +27,8 @@ function countPieces(text: string): number {
   let last = 0;
   for (const match of text.matchAll(LONG_RUN)) {
     total += encodeLength(text.slice(last, match.index));
-    for (let i = 0; i < match[0].length; i += MAX_RUN_CHARS) total += encodeLength(match[0].slice(i, i + MAX_RUN_CHARS));
+    for (let i = 0; i < match[0].length; i += MAX_RUN_CHARS)
+      total += encodeLength(match[0].slice(i, i + MAX_RUN_CHARS));
     last = match.index + match[0].length;
   }
   return total + encodeLength(text.slice(last));

@@ -44,13 +44,21 @@ export class FakeAnthropic extends FakeLlmServer {
         usage: { input_tokens: 10, output_tokens: 1 },
       },
     });
-    this.event(res, "content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+    this.event(res, "content_block_start", {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    });
     this.event(res, "ping", { type: "ping" });
   }
 
   protected writeDelta(res: ServerResponse, text: string): void {
     this.deltas++;
-    this.event(res, "content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
+    this.event(res, "content_block_delta", {
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "text_delta", text },
+    });
   }
 
   protected writeEnd(res: ServerResponse): void {

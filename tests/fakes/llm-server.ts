@@ -125,10 +125,16 @@ export abstract class FakeLlmServer {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (reply.retryAfterS !== undefined) headers["retry-after"] = String(reply.retryAfterS);
       ended = true;
-      res.writeHead(reply.status, headers).end(JSON.stringify(reply.errorBody ?? this.errorBody(reply.status)));
+      res
+        .writeHead(reply.status, headers)
+        .end(JSON.stringify(reply.errorBody ?? this.errorBody(reply.status)));
       return;
     }
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
     this.writeStart(res, body);
     const deltas = reply.chunks ?? toDeltas(reply.text ?? "");
     for (let i = 0; i < deltas.length; i++) {

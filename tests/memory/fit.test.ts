@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { fitToBudget, truncateToTokens } from "../../src/memory/fit.js";
 import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
+import { describe, expect, it } from "vitest";
+import { fitToBudget, truncateToTokens } from "../../src/memory/fit.js";
 import { countOpenAITokens, estimateAnthropicTokens } from "../../src/memory/tokens.js";
 
 const count = countOpenAITokens;

@@ -105,8 +105,22 @@ describe("two bot replicas sharing Redis", () => {
     t = await makeTestBot({ storeUrl: BACKENDS.redis });
     other = createStore(BACKENDS.redis, { maxMessages: 50, ttlMs: 60_000, purgeIntervalMs: 0 });
     const lockOf = (s: KeyvConversationStore) => new LeaseLock(s.atomic, { leaseMs: 2_000, pollMs: 10 });
-    const replica1 = new Bot({ model: t.bot.model, store: t.store, log: silentLogger(), systemPrompt: "s", contextTokens: 4_000, lock: lockOf(t.store) });
-    const replica2 = new Bot({ model: t.bot.model, store: other, log: silentLogger(), systemPrompt: "s", contextTokens: 4_000, lock: lockOf(other) });
+    const replica1 = new Bot({
+      model: t.bot.model,
+      store: t.store,
+      log: silentLogger(),
+      systemPrompt: "s",
+      contextTokens: 4_000,
+      lock: lockOf(t.store),
+    });
+    const replica2 = new Bot({
+      model: t.bot.model,
+      store: other,
+      log: silentLogger(),
+      systemPrompt: "s",
+      contextTokens: 4_000,
+      lock: lockOf(other),
+    });
     t.fake.respond((body) => ({ text: `re: ${body.messages.at(-1).content}`, chunkDelayMs: 10 }));
     const id = `slack:T:C:${randomUUID()}`;
     const collect = async (it: AsyncIterable<string>) => {
@@ -115,10 +129,14 @@ describe("two bot replicas sharing Redis", () => {
       return s;
     };
     const before = t.fake.requests.length;
-    const first = collect(replica1.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "first" }));
+    const first = collect(
+      replica1.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "first" }),
+    );
     // The first turn holds the lock once its request reached the model.
     while (t.fake.requests.length === before) await sleep(5);
-    const second = collect(replica2.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "second" }));
+    const second = collect(
+      replica2.reply({ conversationId: id, author: { id: "U1", name: "Ann" }, text: "second" }),
+    );
     expect(await Promise.all([first, second])).toEqual(["re: first", "re: second"]);
     const lastRequest = t.fake.requests.at(-1)!.body.messages.slice(1);
     expect(lastRequest).toEqual([

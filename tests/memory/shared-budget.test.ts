@@ -13,7 +13,9 @@ describe("edit budgets shared by replicas through Redis", () => {
       skip = true;
       return;
     }
-    stores = [0, 1, 2].map(() => createStore(BACKENDS.redis, { maxMessages: 5, ttlMs: 60_000, purgeIntervalMs: 0 }));
+    stores = [0, 1, 2].map(() =>
+      createStore(BACKENDS.redis, { maxMessages: 5, ttlMs: 60_000, purgeIntervalMs: 0 }),
+    );
   });
   afterAll(async () => {
     for (const s of stores) await s.close();
@@ -45,7 +47,8 @@ describe("edit budgets shared by replicas through Redis", () => {
     expect(grants).toHaveLength(18);
     grants.sort((a, b) => a - b);
     // Any window of perMs holds at most `edits` grants (a little slack for clock granularity).
-    for (let i = edits; i < grants.length; i++) expect(grants[i]! - grants[i - edits]!).toBeGreaterThanOrEqual(perMs - 5);
+    for (let i = edits; i < grants.length; i++)
+      expect(grants[i]! - grants[i - edits]!).toBeGreaterThanOrEqual(perMs - 5);
   });
 
   it("a 429 seen by one replica pauses the others", async (ctx) => {

@@ -152,6 +152,8 @@ describe.each(Object.keys(urls))("ConversationStore on %s", (backend) => {
 
 describe("STORE_URL", () => {
   it("rejects an unknown scheme with a message naming the choices", () => {
-    expect(() => createStore("mysql://x", { maxMessages: 5, ttlMs: 1000 })).toThrow(/sqlite:\/\/, redis:\/\/ or postgres:\/\//);
+    expect(() => createStore("mysql://x", { maxMessages: 5, ttlMs: 1000 })).toThrow(
+      /sqlite:\/\/, redis:\/\/ or postgres:\/\//,
+    );
   });
 });
