@@ -9,7 +9,7 @@ import { createModel } from "./llm/index.js";
 import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
 import { createLogger, type Logger } from "./log.js";
 import { LeaseLock } from "./memory/lock.js";
-import { SharedEditBudgets } from "./memory/shared-budget.js";
+import { type EditBudgetSource, SharedEditBudgets } from "./memory/shared-budget.js";
 import { createStore } from "./memory/store.js";
 import { Metrics } from "./metrics.js";
 import { EditBudgets } from "./stream/index.js";
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     log,
   });
   log.info(`Memory: ${store.kind} (${redactUrl(config.store.url)})`);
-  const metrics = config.metricsEnabled ? new Metrics() : undefined;
+  let activeTurns = () => 0;
+  const metrics = config.metricsEnabled ? new Metrics({ activeTurns: () => activeTurns() }) : undefined;
   const bot = new Bot({
     model,
     store,
@@ -82,12 +83,16 @@ async function main(): Promise<void> {
         : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
   });
 
+  activeTurns = () => bot.activeTurns;
   const surfaces: Surface[] = [];
   // With Redis, replicas draw platform edits from one shared window per workspace/channel.
-  const sharedBudgets = (name: string, edits: number, perMs: number) =>
-    store.redisEval
-      ? new SharedEditBudgets(new EditBudgets({ edits, perMs }), store.redisEval, { edits, perMs, name })
-      : undefined;
+  const budgetsFor = (name: string, edits: number, perMs: number): EditBudgetSource => {
+    const local = new EditBudgets({ edits, perMs });
+    const source = store.redisEval
+      ? new SharedEditBudgets(local, store.redisEval, { edits, perMs, name })
+      : local;
+    return metrics ? metrics.countBudgets(name, source) : source;
+  };
   let web: FastifyInstance | undefined;
   if (config.web.enabled) {
     web = await createWebServer({
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
         cursor: config.cursor,
         log,
         http: web,
-        budgets: sharedBudgets("slack", config.slack.editsPerMinute, 60_000),
+        budgets: budgetsFor("slack", config.slack.editsPerMinute, 60_000),
       });
       surfaces.push({ name: "slack", stop: (graceMs) => slack.stop({ graceMs }) });
       log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
       config: config.discord,
       cursor: config.cursor,
       log,
-      budgets: sharedBudgets("discord", config.discord.editsPer5s, 5_000),
+      budgets: budgetsFor("discord", config.discord.editsPer5s, 5_000),
     });
     surfaces.push({
       name: "discord",

@@ -1,5 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { TurnStats } from "./bot.js";
+import type { EditBudgetSource } from "./memory/shared-budget.js";
+import type { EditBudget, EditPriority } from "./stream/types.js";
 
 /** What a finished render reports (src/stream RenderResult, reduced to counts). */
 export interface RenderCounts {
@@ -20,9 +22,10 @@ export class Metrics {
   private readonly deltas: Counter<"platform">;
   private readonly edits: Counter<"platform">;
   private readonly rateLimited: Counter<"platform">;
-  readonly activeStreams: Gauge<"platform">;
+  private readonly activeTurns: Gauge;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  /** `activeTurns` is read at each scrape (Bot.activeTurns). */
+  constructor(options: { defaultMetrics?: boolean; activeTurns?: () => number } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.turns = new Counter({
@@ -70,11 +73,14 @@ export class Metrics {
       labelNames: ["platform"],
       registers,
     });
-    this.activeStreams = new Gauge({
-      name: "chatbot_active_streams",
-      help: "Replies being streamed now.",
-      labelNames: ["platform"],
+    const activeTurns = options.activeTurns;
+    this.activeTurns = new Gauge({
+      name: "chatbot_active_turns",
+      help: "Turns running or waiting for their conversation now.",
       registers,
+      collect() {
+        if (activeTurns) this.set(activeTurns());
+      },
     });
   }
 
@@ -91,6 +97,29 @@ export class Metrics {
   recordRender(platform: string, counts: RenderCounts): void {
     this.edits.inc({ platform }, counts.edits);
     this.rateLimited.inc({ platform }, counts.rateLimited);
+  }
+
+  /**
+   * Every post and edit a renderer sends draws on its budget, and every 429
+   * pauses it: counting there measures edits and 429s of any adapter.
+   */
+  countBudgets(platform: string, source: EditBudgetSource): EditBudgetSource {
+    const record = (counts: RenderCounts) => this.recordRender(platform, counts);
+    return {
+      get(scopeKey: string): EditBudget {
+        const budget = source.get(scopeKey);
+        return {
+          async acquire(signal?: AbortSignal, priority?: EditPriority) {
+            await budget.acquire(signal, priority);
+            record({ edits: 1, rateLimited: 0 });
+          },
+          pause(ms: number) {
+            budget.pause(ms);
+            record({ edits: 0, rateLimited: 1 });
+          },
+        };
+      },
+    };
   }
 
   text(): Promise<string> {

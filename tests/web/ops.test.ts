@@ -88,3 +88,17 @@ describe("/ready and /metrics", () => {
     expect(text).toMatch(/chatbot_time_to_first_token_seconds_count\{platform="web"\} 1/);
   });
 });
+
+describe("metrics of platform edits", () => {
+  it("counts every post/edit drawn from a budget and every 429 pause, by platform", async () => {
+    const { EditBudgets } = await import("../../src/stream/index.js");
+    const metrics = new Metrics({ defaultMetrics: false, activeTurns: () => 3 });
+    const budgets = metrics.countBudgets("discord", new EditBudgets({ edits: 100, perMs: 5_000 }));
+    for (let i = 0; i < 4; i++) await budgets.get("C1").acquire();
+    budgets.get("C1").pause(1);
+    const text = await metrics.text();
+    expect(text).toContain('chatbot_edits_total{platform="discord"} 4');
+    expect(text).toContain('chatbot_rate_limited_total{platform="discord"} 1');
+    expect(text).toContain("chatbot_active_turns 3");
+  });
+});
