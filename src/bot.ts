@@ -98,6 +98,10 @@ export class Bot {
     this.systemPrompt = options.systemPrompt;
     this.contextTokens = options.contextTokens;
     this.countTokens = options.countTokens ?? tokenCounterFor(options.model?.provider ?? "openai");
+    // Loading the tokenizer blocks the event loop for about a second. Done here, at start-up,
+    // not inside the first turn: there it would hold a turn lock whose lease cannot be renewed
+    // meanwhile, and another replica could take the conversation.
+    this.countTokens("warm up the tokenizer");
     this.notConfiguredMessage = options.notConfiguredMessage ?? NOT_CONFIGURED;
     this.onTurn = options.onTurn;
     this.lock = options.lock;
