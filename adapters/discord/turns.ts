@@ -94,6 +94,17 @@ export class DiscordTurns {
         reply,
         { cursor: this.cursor, placeholder: null },
       );
+      this.log.info(
+        {
+          conversationId: incoming.conversationId,
+          platform: "discord",
+          edits: result.edits,
+          messages: result.messages.length,
+          rateLimited: result.rateLimited,
+          error: result.error?.code,
+        },
+        "reply rendered",
+      );
       if (result.platformError !== undefined) logSendFailure(this.log, result.platformError, where);
     } finally {
       typing.stop();

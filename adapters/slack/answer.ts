@@ -96,6 +96,17 @@ export async function answer(
     signal,
   );
   const result = await renderByEditing(deltas, reply, { cursor: d.cursor, signal });
+  log.info(
+    {
+      conversationId: place.conversationId,
+      platform: "slack",
+      edits: result.edits,
+      messages: result.messages.length,
+      rateLimited: result.rateLimited,
+      error: result.error?.code,
+    },
+    "reply rendered",
+  );
   if (result.platformError !== undefined) {
     const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
     log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
