@@ -1,4 +1,5 @@
 import { AbortedError, type ChatError, TimeoutError } from "../errors.js";
+import { sleep } from "../sleep.js";
 
 export interface ResilienceOptions {
   /** Retries of retryable failures that happen before the first delta. */
@@ -61,7 +62,9 @@ export async function* resilientStream(
         ? new TimeoutError(`No data from the model for ${options.idleTimeoutMs} ms`, err)
         : options.mapError(err);
       if (yielded || !chatError.retryable || attempt >= options.maxRetries) throw chatError;
-      await sleep(backoff(attempt, chatError.retryAfterMs, options.backoffMs ?? 500), signal);
+      await sleep(backoff(attempt, chatError.retryAfterMs, options.backoffMs ?? 500), signal).catch((e) => {
+        throw new AbortedError(undefined, e);
+      });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
@@ -92,21 +95,6 @@ function backoff(attempt: number, retryAfterMs: number | undefined, baseMs: numb
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 30_000);
   const ms = Math.min(baseMs * 2 ** attempt, 8_000);
   return ms / 2 + Math.random() * (ms / 2);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Reads a Retry-After header (seconds or an HTTP date) as ms. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sleep } from "../sleep.js";
 import type { EditBudget, EditPriority } from "../stream/types.js";
 
 /** Hands out the budget of a scope; `EditBudgets` (src/stream/budget.ts) is the in-process one. */
@@ -95,18 +96,4 @@ class SharedEditBudget implements EditBudget {
       [String(pauseMs)],
     ).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
