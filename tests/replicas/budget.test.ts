@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appMentionEvent } from "../fakes/slackEvents.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 import { ALICE } from "../slack/harness.js";
-import { type Replica, sleep, startReplica, stopReplicas, until, World } from "./cluster.js";
+import { type Replica, sleep, startReplicas, stopReplicas, until, World } from "./cluster.js";
 
 /** Slack's window for chat.update is a minute; the adapter's budget counts posts and edits per 60 s. */
 const EDITS_PER_MINUTE = 6;
@@ -20,7 +20,7 @@ describe("two replicas sharing Redis draw Slack edits from one workspace budget 
     if (!(await backendAvailable("redis"))) return;
     world = await World.start();
     const env = world.env(BACKENDS.redis, { SLACK_EDITS_PER_MINUTE: String(EDITS_PER_MINUTE) });
-    replicas = await Promise.all([startReplica("a", env), startReplica("b", env)]);
+    replicas = await startReplicas(["a", "b"], env);
   });
 
   afterAll(async () => {
@@ -58,16 +58,18 @@ describe("two replicas sharing Redis draw Slack edits from one workspace budget 
       () => threads.every((t) => w.requestsFor(t.question).length === 1),
       "all four turns to start",
     );
-    // The model streams each answer for about a second; leave time for every edit they want.
-    await sleep(3_000);
+    const requests = () =>
+      threads.flatMap((t) => [
+        ...w.callsIn(t.channel, "chat.postMessage"),
+        ...w.callsIn(t.channel, "chat.update"),
+      ]);
+    await until(() => requests().length >= EDITS_PER_MINUTE, "the budget to be used");
+    // The model streams each answer for about a second; leave time for every edit they still want.
+    await sleep(2_500);
 
-    const requests = threads.flatMap((t) => [
-      ...w.callsIn(t.channel, "chat.postMessage"),
-      ...w.callsIn(t.channel, "chat.update"),
-    ]);
     // Every call so far falls in one window, so the limit is on their total.
     expect(Date.now() - startedAt).toBeLessThan(WINDOW_MS);
-    expect(requests).toHaveLength(EDITS_PER_MINUTE);
+    expect(requests()).toHaveLength(EDITS_PER_MINUTE);
     // Two replicas with a budget each would have made up to twice as many; the answers want more.
     const finished = threads.filter((t) => w.botTexts(t.channel, t.ts).some((text) => !text.includes("▌")));
     expect(finished.length).toBeLessThan(threads.length);

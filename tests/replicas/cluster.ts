@@ -71,6 +71,27 @@ export async function startReplica(name: string, env: Record<string, string>): P
   };
 }
 
+/** Starts one replica per name, all with `env`; if any fails to start, stops the others and throws. */
+export async function startReplicas(names: string[], env: Record<string, string>): Promise<Replica[]> {
+  const started = await Promise.allSettled(names.map((name) => startReplica(name, env)));
+  const replicas = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await stopReplicas(replicas, 500);
+    throw failed.reason;
+  }
+  return replicas;
+}
+
+/** The warnings and errors a replica logged (pino levels 40+), to explain a failed test. */
+export function problemsLogged(replica: Replica): string {
+  return replica
+    .output()
+    .split("\n")
+    .filter((line) => /"level":(4|5|6)\d/.test(line) || (line.trim() !== "" && !line.startsWith("{")))
+    .join("\n");
+}
+
 /** Stops replicas: SIGTERM, then SIGKILL for any still running after `graceMs`. */
 export async function stopReplicas(replicas: Array<Replica | undefined>, graceMs = 2_000): Promise<void> {
   await Promise.all(
@@ -84,15 +105,16 @@ export async function stopReplicas(replicas: Array<Replica | undefined>, graceMs
   );
 }
 
-/**
- * The model's answers, picked from the question so every process sharing the
- * fake gets the same behaviour: "SLOW" streams for about a second, "STALL"
- * sends a little and then never ends, anything else is a quick echo.
- */
+/** The answer the fake model gives to `question` (streamed quickly or slowly). */
 export function answerFor(question: string): string {
   return `You said: ${question}`;
 }
 
+/**
+ * The fake model's behaviour, picked from the question so every process
+ * sharing it gets the same: "SLOW" streams for about a second, "STALL" sends a
+ * little and then never ends, anything else is a quick echo.
+ */
 export function replicaResponder(body: unknown) {
   const question = lastUserText(body);
   if (question.includes("STALL")) return { chunks: ["Thinking", " hard"], stallAfterChunks: 2 };

@@ -1,11 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { appMentionEvent, messageEvent, slashCommand } from "../fakes/slackEvents.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 import { ALICE } from "../slack/harness.js";
-import { answerFor, type Replica, sleep, startReplica, stopReplicas, until, World } from "./cluster.js";
+import {
+  answerFor,
+  problemsLogged,
+  type Replica,
+  sleep,
+  startReplicas,
+  stopReplicas,
+  until,
+  World,
+} from "./cluster.js";
 
-/** Short, so a crashed replica's lock runs out within the test (the minimum the config accepts). */
-const LEASE_MS = 1_500;
+/**
+ * Short, so a crashed replica's lock runs out within the test, yet long enough
+ * that a replica starved of CPU on a busy 2-core machine still renews in time.
+ */
+const LEASE_MS = 3_000;
 
 /**
  * Three bot processes (src/main.ts) behind one fake Slack and one fake model,
@@ -26,7 +38,12 @@ describe.each(["redis", "postgres"] as const)("three replicas sharing %s", (back
       TURN_LOCK_LEASE_MS: String(LEASE_MS),
       SLACK_EDITS_PER_MINUTE: "10000",
     });
-    [a, b, c] = await Promise.all([startReplica("a", env), startReplica("b", env), startReplica("c", env)]);
+    [a, b, c] = await startReplicas(["a", "b", "c"], env);
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    for (const r of [a, b, c]) if (r) console.error(`replica ${r.name} logged:\n${problemsLogged(r)}`);
   });
 
   afterAll(async () => {
@@ -147,8 +164,8 @@ describe.each(["redis", "postgres"] as const)("three replicas sharing %s", (back
         messageEvent({ channel, user: ALICE.id, text: second, ts: w.slack.nextTs(), thread_ts: root }),
       ),
     );
-    // While c lives it renews its lease: a waits, whatever the lease length.
-    await sleep(LEASE_MS * 2);
+    // While c lives it renews its lease: a waits longer than one lease and still does not answer.
+    await sleep(LEASE_MS + 1_000);
     expect(w.requestsFor(second)).toHaveLength(0);
 
     c.child.kill("SIGKILL");
