@@ -140,6 +140,7 @@ export class Bot {
     let deltas = 0;
     let error: string | undefined;
     let stored = false;
+    let generation: string | undefined;
     try {
       release = await this.queue.enter(conversationId, turnSignal).catch((e) => {
         throw abortReason(turnSignal, e);
@@ -151,7 +152,7 @@ export class Bot {
       if (incoming.context?.length && !(await this.store.exists(conversationId))) {
         for (const m of incoming.context) await this.store.append(conversationId, m);
       }
-      await this.store.append(conversationId, {
+      generation = await this.store.append(conversationId, {
         role: "user",
         text: incoming.text,
         author: incoming.author,
@@ -179,14 +180,23 @@ export class Bot {
         error = chatError.code;
         throw chatError;
       }
-      await this.store.append(conversationId, { role: "assistant", text, at: this.now() });
+      // Only into the conversation this turn began in: after a /reset meanwhile, the answer is dropped.
+      await this.store.append(
+        conversationId,
+        { role: "assistant", text, at: this.now() },
+        { ifGeneration: generation },
+      );
       stored = true;
     } finally {
       if (!stored && text.length > 0) {
         // Failed, aborted, or the consumer stopped iterating: keep what the user saw.
         error ??= "aborted";
         await this.store
-          .append(conversationId, { role: "assistant", text, at: this.now(), incomplete: true })
+          .append(
+            conversationId,
+            { role: "assistant", text, at: this.now(), incomplete: true },
+            { ifGeneration: generation },
+          )
           .catch((e) => this.log.error({ err: e, conversationId }, "could not store a partial answer"));
       }
       await lease

@@ -149,6 +149,19 @@ describe("turns", () => {
     expect(t.fake.lastBody.messages[2].content).toMatch(/\[this answer was interrupted\]$/);
   });
 
+  it("a reset while a turn is running forgets that turn's answer too", async () => {
+    t = await makeTestBot();
+    t.fake.enqueue({ text: "an answer from before the reset", chunkDelayMs: 20 });
+    const id = "web:reset-race";
+    const turn = collect(t.bot.reply({ conversationId: id, author: alice, text: "old question" }));
+    while (t.fake.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await t.bot.reset(id);
+    expect(await turn).toBe("an answer from before the reset");
+    expect(await t.bot.history(id)).toEqual([]);
+    await collect(t.bot.reply({ conversationId: id, author: alice, text: "new question" }));
+    expect(t.fake.lastBody.messages.slice(1)).toEqual([{ role: "user", content: "new question" }]);
+  });
+
   it("a failure before any text stores only the user message", async () => {
     t = await makeTestBot();
     t.fake.enqueue({ status: 401 });

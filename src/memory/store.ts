@@ -74,8 +74,13 @@ export class KeyvConversationStore implements ConversationStore {
     return this.backend.atomic;
   }
 
-  async append(conversationId: string, message: StoredMessage): Promise<void> {
+  async append(
+    conversationId: string,
+    message: StoredMessage,
+    options: { ifGeneration?: string } = {},
+  ): Promise<string | undefined> {
     let meta = await this.liveMeta(conversationId);
+    if (options.ifGeneration !== undefined && meta?.epoch !== options.ifGeneration) return undefined;
     if (!meta) {
       const resetAt = await this.scopeResetAt(conversationId);
       meta = { epoch: randomUUID(), count: 0, createdAt: Math.max(this.now(), resetAt + 1) };
@@ -83,6 +88,7 @@ export class KeyvConversationStore implements ConversationStore {
     const n = meta.count;
     await this.keyv.set(messageKey(conversationId, meta.epoch, n), message, this.ttlMs);
     await this.keyv.set(metaKey(conversationId), { ...meta, count: n + 1 }, this.ttlMs);
+    return meta.epoch;
   }
 
   async history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {

@@ -21,8 +21,18 @@ export interface StoredMessage {
  * (`slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ...).
  */
 export interface ConversationStore {
-  /** Adds one message; costs the same at message 5 and 5,000. */
-  append(conversationId: string, message: StoredMessage): Promise<void>;
+  /**
+   * Adds one message; costs the same at message 5 and 5,000. Returns the
+   * conversation's generation (it changes at every reset), or undefined when
+   * `ifGeneration` was given and is no longer the live one: then nothing is
+   * written, so an answer finished after a /reset does not land in the fresh
+   * conversation.
+   */
+  append(
+    conversationId: string,
+    message: StoredMessage,
+    options?: { ifGeneration?: string },
+  ): Promise<string | undefined>;
   /** The newest messages kept (at most `limit`, default: the configured maximum), oldest first. */
   history(conversationId: string, limit?: number): Promise<StoredMessage[]>;
   /** Forgets the conversation in O(1). `delete` is the same operation. */

@@ -79,6 +79,21 @@ describe.each(Object.keys(urls))("ConversationStore on %s", (backend) => {
     expect(await store.exists(b)).toBe(false);
   });
 
+  it("an append tied to a generation is dropped after a reset, and lands while it is live", async (ctx) => {
+    if (skip || !store) return ctx.skip();
+    const c = id("generation");
+    const generation = await store.append(c, msg("question"));
+    expect(generation).toEqual(expect.any(String));
+    expect(await store.append(c, msg("answer", "assistant"), { ifGeneration: generation })).toBe(generation);
+    await store.reset(c);
+    expect(
+      await store.append(c, msg("late answer", "assistant"), { ifGeneration: generation }),
+    ).toBeUndefined();
+    expect(await store.history(c)).toEqual([]);
+    const fresh = await store.append(c, msg("new question"));
+    expect(fresh).not.toBe(generation);
+  });
+
   it("resetScope forgets every conversation under a prefix, not its neighbours", async (ctx) => {
     if (skip || !store) return ctx.skip();
     const team = `slack:T${randomUUID()}`;
