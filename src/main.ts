@@ -158,6 +158,13 @@ async function main(): Promise<void> {
     // Platforms stop taking events at once (Slack HTTP answers 503, so Slack redelivers elsewhere);
     // turns in flight get SHUTDOWN_TIMEOUT_MS to finish, then end with a final edit saying so.
     const graceMs = config.shutdownTimeoutMs;
+    // Final edits can still be waiting for a platform's edit budget; never hang past this.
+    const hardStopMs = graceMs + 15_000;
+    setTimeout(() => {
+      log.error({ activeTurns: bot.activeTurns }, `shutdown took over ${hardStopMs} ms: exiting now`);
+      log.flush();
+      process.exit(1);
+    }, hardStopMs).unref();
     const stopped = Promise.all(
       surfaces.map((s) =>
         s.stop(graceMs).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
