@@ -4,12 +4,23 @@ export interface MessageRef {
 }
 
 /**
+ * How urgent a request is when several streams wait on one budget:
+ * "final" ends a stream (removes its cursor), "first" is a reply's first post
+ * (the user sees the bot started), "normal" is an intermediate edit.
+ */
+export type EditPriority = "final" | "first" | "normal";
+
+/**
  * A token bucket of edits shared by every stream in one platform scope
  * (a Discord channel, a Slack workspace). See src/stream/budget.ts.
  */
 export interface EditBudget {
-  /** Resolves when one request may be sent; rejects with the signal's reason if aborted. */
-  acquire(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when one request may be sent; rejects with the signal's reason if aborted.
+   * `priority` (default "normal") orders waiters when the budget is short; a budget
+   * may ignore it.
+   */
+  acquire(signal?: AbortSignal, priority?: EditPriority): Promise<void>;
   /** The platform answered 429: send nothing on this budget for `ms`. */
   pause(ms: number): void;
 }

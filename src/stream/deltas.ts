@@ -1,0 +1,133 @@
+import { AbortedError, type ChatError, toChatError } from "../errors.js";
+
+const ABORTED = Symbol("aborted");
+
+/**
+ * Reads a model's delta stream into memory for the renderer. A delta costs O(1)
+ * however long the answer grows: chunks are joined only when the renderer asks
+ * for the text, which it does once per request, not once per delta.
+ */
+export class DeltaReader {
+  /** The stream ended: normally, with a model error, or aborted. */
+  done = false;
+  /** Why it ended, when not normally. */
+  error: ChatError | undefined;
+  /** Resolves when the stream ends. */
+  readonly ended: Promise<"done">;
+  /** Resolves at the first non-empty delta, or when the stream ends. */
+  readonly started: Promise<"done">;
+  private chunks: string[] = [];
+  private iterator: AsyncIterator<string> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private resolveEnded!: (value: "done") => void;
+  private resolveStarted!: (value: "done") => void;
+
+  constructor(
+    private readonly deltas: AsyncIterable<string>,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
+    });
+    this.started = new Promise((resolve) => {
+      this.resolveStarted = resolve;
+    });
+  }
+
+  /** Whether any text arrived. */
+  get hasText(): boolean {
+    return this.chunks.length > 0;
+  }
+
+  /** The text so far. */
+  text(): string {
+    if (this.chunks.length > 1) this.chunks = [this.chunks.join("")];
+    return this.chunks[0] ?? "";
+  }
+
+  /** Resolves at the next delta or at the end. One waiter at a time (the renderer's loop). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Reads until the stream ends or `stop()`; never rejects. */
+  async read(): Promise<void> {
+    const signal = this.signal;
+    if (signal?.aborted) return this.finish(new AbortedError(undefined, signal.reason));
+    try {
+      const iterator = this.deltas[Symbol.asyncIterator]();
+      this.iterator = iterator;
+      for (;;) {
+        const next = signal ? await nextOrAbort(iterator, signal) : await iterator.next();
+        if (next === ABORTED) {
+          this.close();
+          return this.finish(new AbortedError(undefined, signal?.reason));
+        }
+        if (this.stopped) return;
+        if (next.done) return this.finish(undefined);
+        if (next.value.length > 0) {
+          if (this.chunks.length === 0) this.resolveStarted("done");
+          this.chunks.push(next.value);
+          this.notify();
+        }
+      }
+    } catch (err) {
+      if (this.stopped) return;
+      this.finish(signal?.aborted ? new AbortedError(undefined, err) : toChatError(err));
+    }
+  }
+
+  /** Stops reading and closes the model's stream (the platform failed: nobody would see more). */
+  stop(): void {
+    this.stopped = true;
+    this.close();
+  }
+
+  private finish(error: ChatError | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.error = error;
+    this.notify();
+    this.resolveEnded("done");
+    this.resolveStarted("done");
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+
+  private close(): void {
+    const iterator = this.iterator;
+    this.iterator = undefined;
+    if (iterator?.return) Promise.resolve(iterator.return()).catch(() => {});
+  }
+}
+
+/** The iterator's next result, or ABORTED as soon as the signal fires. */
+function nextOrAbort<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+): Promise<IteratorResult<T> | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    iterator.next().then(
+      (result) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}

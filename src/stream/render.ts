@@ -1,0 +1,293 @@
+import type { ChatError } from "../errors.js";
+import { systemClock } from "./clock.js";
+import { DeltaReader } from "./deltas.js";
+import { defaultWarning, finalText, UNFINISHED_NOTE } from "./final.js";
+import { displayParts, fenceCloser, type OpenFence, openFenceAt } from "./markdown.js";
+import { type Cut, findCut, graphemeBoundary, SPLIT_LOOKAHEAD } from "./split.js";
+import type { Clock, EditableReply, EditPriority, MessageRef } from "./types.js";
+
+/** How renderByEditing shows a stream. Every field is optional. */
+export interface RenderOptions {
+  /** Ends every intermediate text; never in a final one. Default "▌". */
+  cursor?: string;
+  /** Posted before the first token so the user sees the bot started. Default: the cursor alone; null: none. */
+  placeholder?: string | null;
+  /** Default: systemClock. */
+  clock?: Clock;
+  /** Stops reading the model; the message ends with what arrived plus the abort note ("Stopped."). */
+  signal?: AbortSignal;
+  /** The line shown under the text when the model fails or the stream is stopped. Default: defaultWarning. */
+  warningFor?: (err: ChatError) => string;
+  /** Shown when the model ends without any text (a message cannot be empty). Default "_(no answer)_". */
+  emptyText?: string;
+}
+
+/** What happened; renderByEditing resolves with it and never rejects because of the model. */
+export interface RenderResult {
+  /** The model's text as received (without cursor or warning). */
+  text: string;
+  /** Every message posted for this reply, in order. */
+  messages: MessageRef[];
+  /** Edits that succeeded. */
+  edits: number;
+  /** Rate-limit answers (PlatformRateLimitError) received and waited out. */
+  rateLimited: number;
+  /** The model failed or the stream was aborted (AbortedError). */
+  error?: ChatError;
+  /** A non-rate-limit failure of post/edit that stopped rendering. */
+  platformError?: unknown;
+}
+
+export const DEFAULT_CURSOR = "▌";
+
+/**
+ * Shows a stream of text deltas by posting a message and editing it with the
+ * tokens that arrived since the last request. One request at a time per reply,
+ * each drawn from `reply.budget`; intermediate texts end with the cursor; the
+ * final text is exactly `finalText(...)` split by `splitMessage` at
+ * `reply.maxChars`. A PlatformRateLimitError pauses the budget and the held text
+ * is sent later. Model errors and aborts end the message with a warning line.
+ */
+export function renderByEditing(
+  deltas: AsyncIterable<string>,
+  reply: EditableReply,
+  options: RenderOptions = {},
+): Promise<RenderResult> {
+  return new Renderer(deltas, reply, options).run();
+}
+
+interface Request {
+  text: string;
+  /** The message is finished by this request and the rest continues in a new one. */
+  cut?: Cut;
+  /** The last request of the reply. */
+  last?: boolean;
+  /** Shows no model text yet. */
+  placeholder?: boolean;
+}
+
+class Renderer {
+  private readonly cursor: string;
+  private readonly placeholder: string | null;
+  private readonly clock: Clock;
+  private readonly model: DeltaReader;
+  private final: string | undefined;
+  private readonly warningFor: (err: ChatError) => string;
+  private readonly emptyText: string;
+  private readonly maxChars: number;
+
+  // The platform side: the message being written starts at `start` in the text,
+  // after `prefix` (a reopened code fence).
+  private ref: MessageRef | undefined;
+  private start = 0;
+  private prefix = "";
+  private fence: OpenFence | undefined;
+  private sent: string | undefined;
+  private finished = false;
+  private textShown = false;
+  private readonly messages: MessageRef[] = [];
+  private edits = 0;
+  private rateLimited = 0;
+  private platformError: unknown;
+
+  constructor(
+    deltas: AsyncIterable<string>,
+    private readonly reply: EditableReply,
+    options: RenderOptions,
+  ) {
+    this.cursor = options.cursor ?? DEFAULT_CURSOR;
+    const placeholder = options.placeholder === undefined ? this.cursor : options.placeholder;
+    this.placeholder = placeholder === "" ? null : placeholder;
+    this.clock = options.clock ?? systemClock;
+    this.model = new DeltaReader(deltas, options.signal);
+    this.warningFor = options.warningFor ?? defaultWarning;
+    this.emptyText = options.emptyText ?? "_(no answer)_";
+    this.maxChars = reply.maxChars;
+  }
+
+  async run(): Promise<RenderResult> {
+    void this.model.read();
+    while (!this.finished) {
+      if (!this.plan()) {
+        if (this.model.done) break;
+        await this.model.changed();
+        continue;
+      }
+      await this.acquire();
+      // Planned again: tokens that arrived while waiting go out in this request.
+      const request = this.plan();
+      if (request && !(await this.send(request))) break;
+    }
+    return {
+      text: this.model.text(),
+      messages: this.messages,
+      edits: this.edits,
+      rateLimited: this.rateLimited,
+      ...(this.model.error ? { error: this.model.error } : {}),
+      ...(this.platformError !== undefined ? { platformError: this.platformError } : {}),
+    };
+  }
+
+  private finalDocument(): string {
+    this.final ??= finalText(this.model.text(), this.model.error, this.warningFor, this.emptyText);
+    return this.final;
+  }
+
+  /** The next request to send with what is known now, or undefined when the platform is up to date. */
+  private plan(): Request | undefined {
+    const done = this.model.done;
+    const text = done ? this.finalDocument() : this.model.text();
+    const room = this.maxChars - this.prefix.length;
+    const rest = text.length - this.start;
+    // While streaming, cut only once the lookahead is there, so the cut is the one
+    // splitMessage makes of the finished text.
+    if (rest > room && (done || rest >= room + SPLIT_LOOKAHEAD)) {
+      const cut = findCut(text, this.start, this.prefix, this.fence, this.maxChars);
+      return { text: this.prefix + text.slice(this.start, cut.end) + cut.suffix, cut };
+    }
+    if (done) {
+      const last = this.prefix + text.slice(this.start);
+      if (this.ref && last === this.sent) {
+        this.finished = true;
+        return undefined;
+      }
+      return { text: last, last: true };
+    }
+    if (text.length === 0) {
+      return this.ref || this.messages.length > 0 || this.placeholder === null
+        ? undefined
+        : { text: this.placeholder, placeholder: true };
+    }
+    const shown = this.intermediate(this.prefix + text.slice(this.start));
+    return shown === this.sent ? undefined : { text: shown };
+  }
+
+  /** A half-written message: open Markdown closed after the cursor, held back to fit. */
+  private intermediate(body: string): string {
+    let keep = body.length;
+    for (;;) {
+      let shown = body.slice(0, keep);
+      const last = shown.charCodeAt(shown.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1);
+      const parts = displayParts(shown);
+      const out = parts.shown + this.cursor + parts.closers;
+      if (out.length <= this.maxChars || keep === 0) return out;
+      keep = Math.max(0, Math.min(keep - 1, this.maxChars - this.cursor.length - parts.closers.length - 2));
+    }
+  }
+
+  private priority(): EditPriority {
+    if (this.model.done) return "final";
+    if (this.textShown) return "normal";
+    // The first text tells the user the answer has started: it goes before other
+    // streams' edits. A placeholder does not, so it never takes a reserved request.
+    return this.model.hasText ? "first" : "normal";
+  }
+
+  /**
+   * Waits for the budget. A stream whose request becomes more urgent while it
+   * waits (its first text arrived, or it ended) asks again at the new priority.
+   */
+  private async acquire(): Promise<void> {
+    const budget = this.reply.budget;
+    for (;;) {
+      const priority = this.priority();
+      if (priority === "final") return budget.acquire(undefined, "final");
+      const abort = new AbortController();
+      const grant = budget.acquire(abort.signal, priority).then(
+        () => "granted" as const,
+        () => "cancelled" as const,
+      );
+      const upgrade = priority === "normal" && !this.textShown ? this.model.started : this.model.ended;
+      // "cancelled" here means the budget failed on its own: send rather than hang.
+      if ((await Promise.race([grant, upgrade])) !== "done") return;
+      abort.abort();
+      if ((await grant) === "granted") return;
+    }
+  }
+
+  /** Sends one request; false when the platform failed and rendering stopped. */
+  private async send(request: Request): Promise<boolean> {
+    try {
+      if (this.ref) {
+        await this.reply.edit(this.ref, request.text);
+        this.edits++;
+      } else {
+        this.ref = await this.reply.post(request.text);
+        this.messages.push(this.ref);
+      }
+    } catch (err) {
+      if (isRateLimit(err)) {
+        await this.rateLimitedFor(err.retryAfterMs);
+        return true;
+      }
+      await this.fail(err);
+      return false;
+    }
+    this.sent = request.text;
+    if (!request.placeholder) this.textShown = true;
+    if (request.cut) {
+      this.start = request.cut.end;
+      this.prefix = request.cut.nextPrefix;
+      this.fence = request.cut.fence;
+      this.ref = undefined;
+      this.sent = undefined;
+    } else if (request.last) {
+      this.finished = true;
+    }
+    return true;
+  }
+
+  private async rateLimitedFor(retryAfterMs: number): Promise<void> {
+    this.rateLimited++;
+    this.reply.budget.pause(retryAfterMs);
+    // Also wait here: a budget that ignores pause() must not make us hammer the platform.
+    await this.clock.sleep(retryAfterMs);
+  }
+
+  /** A post or edit failed for good: stop the model, try once to leave the message without a cursor. */
+  private async fail(err: unknown): Promise<void> {
+    this.platformError = err;
+    this.model.stop();
+    const ref = this.ref;
+    // A failed post leaves no message with a cursor: earlier ones were finished.
+    if (!ref) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.reply.budget.acquire(undefined, "final");
+      const text = this.salvage();
+      try {
+        await this.reply.edit(ref, text);
+        this.edits++;
+        this.sent = text;
+        return;
+      } catch (retryErr) {
+        if (!isRateLimit(retryErr)) return;
+        await this.rateLimitedFor(retryErr.retryAfterMs);
+      }
+    }
+  }
+
+  /** The current message closed early: its text so far, fences closed, and a note. */
+  private salvage(): string {
+    if (this.model.done) {
+      const full = this.prefix + this.finalDocument().slice(this.start);
+      if (full.length <= this.maxChars) return full;
+    }
+    const tail = `\n\n${UNFINISHED_NOTE}`;
+    let body = this.prefix + this.model.text().slice(this.start);
+    const room = this.maxChars - tail.length - 8;
+    if (body.length > room) body = body.slice(0, graphemeBoundary(body, Math.max(0, room), 0, body.length));
+    const fence = openFenceAt(body);
+    if (fence) body += fenceCloser(body, fence);
+    return body.trim().length > 0 ? body + tail : UNFINISHED_NOTE;
+  }
+}
+
+function isRateLimit(err: unknown): err is { retryAfterMs: number } {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    (err as { code?: unknown }).code === "platform_rate_limited" &&
+    typeof (err as { retryAfterMs?: unknown }).retryAfterMs === "number"
+  );
+}
