@@ -8,6 +8,7 @@ import { ShutdownError } from "./errors.js";
 import { createModel } from "./llm/index.js";
 import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
 import { createLogger, type Logger } from "./log.js";
+import { type Finisher, InflightMessages } from "./memory/inflight.js";
 import { LeaseLock } from "./memory/lock.js";
 import { type EditBudgetSource, SharedEditBudgets } from "./memory/shared-budget.js";
 import { createStore } from "./memory/store.js";
@@ -85,6 +86,10 @@ async function main(): Promise<void> {
 
   activeTurns = () => bot.activeTurns;
   const surfaces: Surface[] = [];
+  // Messages being streamed are remembered, so a crash of this (or another) process never leaves a cursor.
+  const inflight = new InflightMessages(store.state, store.atomic, { cursor: config.cursor, log });
+  await inflight.start();
+  const finishers: Record<string, Finisher> = {};
   // With Redis, replicas draw platform edits from one shared window per workspace/channel.
   const budgetsFor = (name: string, edits: number, perMs: number): EditBudgetSource => {
     const local = new EditBudgets({ edits, perMs });
@@ -116,7 +121,9 @@ async function main(): Promise<void> {
         log,
         http: web,
         budgets: budgetsFor("slack", config.slack.editsPerMinute, 60_000),
+        inflight,
       });
+      finishers.slack = slack.finishMessage;
       surfaces.push({ name: "slack", stop: (graceMs) => slack.stop({ graceMs }) });
       log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
     }
@@ -150,6 +157,15 @@ async function main(): Promise<void> {
     log.info(`Web: chat page and API at http://${shown}:${port}/`);
   } else log.info("Web: off, WEB_ENABLED=false");
 
+  const sweep = () =>
+    inflight
+      .sweep(finishers)
+      .then((n) => n > 0 && log.info({ finished: n }, "finished messages a stopped process left streaming"))
+      .catch((err) => log.warn({ err }, "could not finish messages left streaming"));
+  void sweep();
+  const sweepTimer = setInterval(sweep, 30_000);
+  sweepTimer.unref();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -176,6 +192,8 @@ async function main(): Promise<void> {
       await bot.drain(5_000);
     }
     await stopped;
+    clearInterval(sweepTimer);
+    await inflight.stop().catch((err) => log.warn({ err }, "could not unregister this process"));
     await web?.close().catch((err) => log.error({ err }, "could not close the web server"));
     await store.close().catch((err) => log.error({ err }, "could not close the store"));
     log.info("stopped");

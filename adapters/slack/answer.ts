@@ -1,5 +1,6 @@
 import type { Bot } from "../../src/bot.js";
 import type { Logger } from "../../src/log.js";
+import type { InflightMessages } from "../../src/memory/inflight.js";
 import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import type { Author, StoredMessage } from "../../src/memory/types.js";
 import { renderByEditing } from "../../src/stream/index.js";
@@ -21,6 +22,8 @@ export interface SlackDeps {
   /** The workspace from auth.test, for payloads that do not say. */
   teamId: string;
   requireMention: boolean;
+  /** Remembers messages being streamed so a crash never leaves a cursor (src/memory/inflight.ts). */
+  inflight?: InflightMessages;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */
@@ -84,7 +87,10 @@ export async function answer(
     }),
   ]);
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const reply = new SlackReply(d.api, place.channel, place.threadTs, d.budgets.get(place.team), log);
+  const slackReply = new SlackReply(d.api, place.channel, place.threadTs, d.budgets.get(place.team), log);
+  const reply = d.inflight
+    ? d.inflight.track("slack", slackReply, (ref) => ({ channel: place.channel, ts: ref.id }))
+    : slackReply;
   const deltas = d.bot.reply(
     {
       conversationId: place.conversationId,
@@ -111,7 +117,7 @@ export async function answer(
     const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
     log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
     // A failed edit was closed with a note by the renderer; a failed post left nothing saying so.
-    if (reply.postFailed)
+    if (slackReply.postFailed)
       await say(d, place, `:warning: Slack stopped me from posting this answer (\`${code}\`).`);
   }
 }

@@ -3,11 +3,13 @@ import type { FastifyInstance } from "fastify";
 import type { Bot } from "../../src/bot.js";
 import type { Config } from "../../src/config.js";
 import type { Logger } from "../../src/log.js";
+import type { Finisher, InflightMessages } from "../../src/memory/inflight.js";
 import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import { describeSlackError, SlackApi, slackLogger, webClientOptions } from "./api.js";
 import { registerHandlers } from "./handlers.js";
 import { FastifyReceiver } from "./receiver.js";
+import { SlackReply } from "./reply.js";
 import { TurnTracker } from "./turns.js";
 
 export { SlackApiError } from "./api.js";
@@ -35,6 +37,8 @@ export interface SlackOptions {
    * Default: in-process, `config.editsPerMinute` per 60 s.
    */
   budgets?: EditBudgetSource;
+  /** Remembers messages being streamed, so a crash never leaves a cursor (src/memory/inflight.ts). */
+  inflight?: InflightMessages;
 }
 
 export interface SlackHandle {
@@ -48,6 +52,8 @@ export interface SlackHandle {
    * running after `graceMs` (default 10,000) are stopped with a final edit.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
+  /** Edits a message another process left streaming to its final text (for InflightMessages.sweep). */
+  finishMessage: Finisher;
 }
 
 /**
@@ -116,6 +122,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
       botId: auth.bot_id ?? "",
       teamId,
       requireMention: config.requireMention,
+      inflight: options.inflight,
     },
     turns,
   );
@@ -127,10 +134,18 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     socketMode ? "Slack connected (Socket Mode)" : "Slack events at POST /slack/events",
   );
   let stopped: Promise<void> | undefined;
+  const finishBudgets = new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 });
   return {
     mode,
     botUserId,
     teamId,
+    finishMessage: async (location, text) => {
+      const channel = location.channel ?? "";
+      await new SlackReply(api, channel, undefined, finishBudgets.get(teamId), log).edit(
+        { id: location.ts ?? "" },
+        text,
+      );
+    },
     stop: ({ graceMs = 10_000 } = {}) => {
       stopped ??= (async () => {
         await app.stop().catch((err: unknown) => log.warn({ err }, "Slack stop failed"));

@@ -2,6 +2,7 @@ import { type FastifyInstance, fastify } from "fastify";
 import { type SlackHandle, startSlack } from "../../adapters/slack/index.js";
 import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
+import { InflightMessages } from "../../src/memory/inflight.js";
 import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { FakeSlack } from "../fakes/slack.js";
 import {
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   requireMention?: boolean;
   editsPerMinute?: number;
   budgets?: EditBudgetSource;
+  /** Remember streamed messages in the bot's store (InflightMessages), beating every `heartbeatMs`. */
+  inflight?: { heartbeatMs: number };
 }
 
 /**
@@ -39,6 +42,8 @@ export interface Harness {
   slack: FakeSlack;
   testBot: TestBot;
   handle: SlackHandle;
+  /** Set with the `inflight` option. */
+  inflight: InflightMessages | undefined;
   /** Signed requests to POST /slack/events (HTTP mode). */
   post: SlackPoster;
   eventsUrl: string;
@@ -62,6 +67,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   slack.addUser(BOB);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
   const testBot = await makeTestBot();
+  const inflight = options.inflight
+    ? new InflightMessages(testBot.store.state, testBot.store.atomic, {
+        cursor: CURSOR,
+        heartbeatMs: options.inflight.heartbeatMs,
+      })
+    : undefined;
+  await inflight?.start();
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger({
     level: "debug",
@@ -84,6 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log,
     ...(http ? { http } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(inflight ? { inflight } : {}),
   });
   let eventsUrl = "";
   if (http) {
@@ -95,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     slack,
     testBot,
     handle,
+    inflight,
     post: slackPoster(eventsUrl, SIGNING_SECRET),
     eventsUrl,
     socket,
