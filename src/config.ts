@@ -82,6 +82,18 @@ const oneOf = <T extends string>(values: readonly T[]) =>
     message: `accepts ${values.join(" or ")}`,
   });
 
+/** A whole number from 1 up, or "auto" (Discord's recommendation). */
+const shardCount = () =>
+  str().transform((v, ctx) => {
+    if (v === undefined || v.toLowerCase() === "auto") return "auto" as const;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 100_000) {
+      ctx.addIssue({ code: "custom", message: "accepts auto or a whole number from 1 to 100000" });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const schema = z.object({
@@ -122,6 +134,8 @@ const schema = z.object({
   DISCORD_API_URL: url(["http:", "https:"]),
   DISCORD_REQUIRE_MENTION: bool(false),
   DISCORD_EDITS_PER_5S: int(5, 1, 1000),
+  DISCORD_SHARDS: shardCount(),
+  DISCORD_SHARD_SPAWN_DELAY_MS: int(5_500, 0, 600_000),
 });
 
 export type Provider = "openai" | "anthropic";
@@ -183,6 +197,16 @@ export interface Config {
     apiUrl: string | undefined;
     requireMention: boolean;
     editsPer5s: number;
+  };
+  /** Only for the sharded entry (`npm run start:shards`, src/shards.ts). */
+  discordShards: {
+    /** How many shards (one process each); "auto" asks Discord's GET /gateway/bot. Default "auto". */
+    count: number | "auto";
+    /**
+     * Pause between starting two shards (ms). Discord lets a bot start (IDENTIFY)
+     * one shard per 5 s unless its max_concurrency is higher. Default 5500.
+     */
+    spawnDelayMs: number;
   };
 }
 
@@ -283,6 +307,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       apiUrl: e.DISCORD_API_URL,
       requireMention: e.DISCORD_REQUIRE_MENTION,
       editsPer5s: e.DISCORD_EDITS_PER_5S,
+    },
+    discordShards: {
+      count: e.DISCORD_SHARDS,
+      spawnDelayMs: e.DISCORD_SHARD_SPAWN_DELAY_MS,
     },
   };
 }

@@ -17,9 +17,14 @@ import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { KeyedQueue } from "../../src/queue.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import { handleReset, registerCommands } from "./commands.js";
+import { DiscordStartError } from "./errors.js";
 import { EMPTY_HINT, readMessage, THREAD_FOLLOW_MS, threadKey } from "./messages.js";
 import { logSendFailure, NO_PINGS, rejectMessageRateLimits } from "./reply.js";
+import { holdsFirstShard, stopWithManager } from "./sharding.js";
 import { DiscordTurns } from "./turns.js";
+
+export { DiscordStartError, type DiscordStartErrorCode } from "./errors.js";
+export { DiscordShards, recommendedShardCount, type ShardManagerOptions } from "./sharding.js";
 
 export interface DiscordOptions {
   bot: Bot;
@@ -45,18 +50,6 @@ export interface DiscordAdapter {
   inviteUrl: string;
   /** Whether the gateway is connected (for a readiness probe). */
   ready(): Promise<boolean>;
-}
-
-export type DiscordStartErrorCode = "discord_no_token" | "discord_bad_token" | "discord_disallowed_intents";
-
-/** Start-up failed for a reason the person running the bot has to fix. */
-export class DiscordStartError extends Error {
-  readonly code: DiscordStartErrorCode;
-  constructor(code: DiscordStartErrorCode, message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = "DiscordStartError";
-    this.code = code;
-  }
 }
 
 /**
@@ -89,7 +82,6 @@ const GATEWAY_AUTH_FAILED = 4004;
  */
 export async function startDiscord(options: DiscordOptions): Promise<DiscordAdapter> {
   const { bot, config, cursor } = options;
-  const log = options.log.child({ platform: "discord" });
   if (!config.token) throw new DiscordStartError("discord_no_token", "DISCORD_TOKEN is not set");
 
   const client = new Client({
@@ -103,7 +95,10 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
     partials: [Partials.Channel],
     allowedMentions: NO_PINGS,
     rest: { ...(config.apiUrl && { api: config.apiUrl }), rejectOnRateLimit: rejectMessageRateLimits },
+    // Shards: under a ShardingManager discord.js reads this process's shard from SHARDS/SHARD_COUNT itself.
   });
+  const log = options.log.child({ platform: "discord", ...(client.shard && { shards: client.shard.ids }) });
+  stopWithManager(client, log);
   const turns = new DiscordTurns({
     bot,
     budgets: options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 }),
@@ -169,14 +164,18 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
   client.on(Events.ShardDisconnect, (event) =>
     log.warn({ code: event.code }, "Discord gateway closed for good"),
   );
-  client.on(Events.ShardReconnecting, () => log.info("Discord gateway reconnecting"));
+  // client.destroy() at shutdown also reports "reconnecting"; only a real reconnect is news.
+  client.on(Events.ShardReconnecting, () => {
+    if (!stopping) log.info("Discord gateway reconnecting");
+  });
   client.on(Events.ShardResume, () => log.info("Discord gateway resumed"));
 
   await login(client, config.token, log);
   const applicationId = client.application?.id ?? client.user?.id ?? "";
   const inviteUrl = inviteUrlFor(applicationId);
   log.info({ inviteUrl }, `Discord: logged in as ${client.user?.tag}. Invite it to a server: ${inviteUrl}`);
-  await registerCommands(client.rest, applicationId, config.guildId, log);
+  // Commands are per application: the shard with shard 0 registers them for all.
+  if (holdsFirstShard(client)) await registerCommands(client.rest, applicationId, config.guildId, log);
 
   return {
     inviteUrl,

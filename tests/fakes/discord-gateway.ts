@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
+import { shardOf } from "./discord-world.js";
 
 /** Gateway opcodes (discord-api-types GatewayOpcodes). */
 const Op = {
@@ -19,7 +20,10 @@ export interface GatewayOptions {
   token: string;
   /** Whether the application may use MessageContent; false: IDENTIFY with it is closed with 4014. */
   messageContentAllowed: boolean;
-  /** The READY payload (without session fields) and the GUILD_CREATE payloads to send after it. */
+  /**
+   * The READY payload (without session fields) and the GUILD_CREATE payloads
+   * of every guild; a shard gets READY and GUILD_CREATE for its guilds only.
+   */
   ready: () => Record<string, unknown>;
   guilds: () => Record<string, unknown>[];
   heartbeatIntervalMs: number;
@@ -27,8 +31,19 @@ export interface GatewayOptions {
   gatewayUrl: () => string;
 }
 
+/** What IDENTIFY asked for: `shard: [shard_id, num_shards]`, [0, 1] when absent. */
+export type ShardInfo = [number, number];
+
+/** What a client sent in IDENTIFY. */
+export interface Identify {
+  token: string;
+  intents: number;
+  shard: ShardInfo | undefined;
+}
+
 interface Session {
   id: string;
+  shard: ShardInfo;
   seq: number;
   socket: WebSocket | undefined;
   /** Dispatches sent while the socket was gone; replayed on RESUME, as Discord does. */
@@ -38,19 +53,23 @@ interface Session {
 /**
  * The Discord gateway on a WebSocket at the fake server's `/gateway`: HELLO,
  * IDENTIFY -> READY + GUILD_CREATE, heartbeats and ACKs, RESUME -> replay +
- * RESUMED, close code 4004 for a wrong token and 4014 for a disallowed intent.
+ * RESUMED, close code 4004 for a wrong token, 4010 for an invalid shard and
+ * 4014 for a disallowed intent. Sharding as Discord does it: each session is
+ * the shard IDENTIFY named, and a guild's events go only to shard
+ * `(guild_id >> 22) % num_shards`; DMs go to shard 0.
  * JSON encoding, no compression (what discord.js asks for without zlib-sync).
  */
 export class FakeGateway {
-  /** IDENTIFY payloads received (token, intents, properties, shard). */
-  readonly identifies: Array<{ token: string; intents: number }> = [];
+  /** IDENTIFY payloads received, in order. */
+  readonly identifies: Identify[] = [];
   readonly resumes: Array<{ session_id: string; seq: number }> = [];
   /** Close codes the fake sent. */
   readonly closeCodes: number[] = [];
   heartbeats = 0;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, Session>();
-  private current: Session | undefined;
+  /** The live session of each shard id (the latest to IDENTIFY or RESUME as it). */
+  private readonly shards = new Map<number, Session>();
   private sessionCounter = 0;
   private readonly onChange: () => void;
 
@@ -70,31 +89,47 @@ export class FakeGateway {
     });
   }
 
-  /** Whether a session is READY (or RESUMED) and connected. */
+  /** Whether there is a session and every shard's session is connected. */
   get connected(): boolean {
-    return this.current?.socket !== undefined;
+    return this.shards.size > 0 && [...this.shards.values()].every((s) => s.socket !== undefined);
   }
 
   /** Whether a client has identified (its events are kept while it reconnects). */
   get hasSession(): boolean {
-    return this.current !== undefined;
+    return this.shards.size > 0;
   }
 
-  /** Sends a dispatch event to the current session (or keeps it for its RESUME while disconnected). */
+  /** Which shard an event goes to: its guild's (`guild_id`, or `id` for GUILD_*), else 0. */
+  shardFor(t: string, d: unknown): number {
+    const data = (d ?? {}) as { guild_id?: string; id?: string };
+    const guildId = data.guild_id ?? (t.startsWith("GUILD_") ? data.id : undefined);
+    const count = [...this.shards.values()][0]?.shard[1] ?? 1;
+    return shardOf(guildId, count);
+  }
+
+  /** Whether the shard that `dispatch(t, d)` would go to has a session. */
+  canDispatch(t: string, d: unknown): boolean {
+    return this.shards.has(this.shardFor(t, d));
+  }
+
+  /**
+   * Sends a dispatch event to the session of the shard it belongs to (or
+   * keeps it for that session's RESUME while disconnected).
+   */
   dispatch(t: string, d: unknown): void {
-    const session = this.current;
-    if (!session) throw new Error(`FakeGateway: no session to dispatch ${t} to`);
-    const s = ++session.seq;
-    if (session.socket) session.socket.send(JSON.stringify({ op: Op.Dispatch, t, s, d }));
-    else session.missed.push({ t, d, s });
+    const shardId = this.shardFor(t, d);
+    const session = this.shards.get(shardId);
+    if (!session) throw new Error(`FakeGateway: no session on shard ${shardId} to dispatch ${t} to`);
+    this.send(session, t, d);
   }
 
-  /** Closes the connection as Discord would on trouble (4000 = unknown error, resumable). */
-  drop(code = 4000): void {
-    const socket = this.current?.socket;
-    if (!socket) return;
+  /** Closes a shard's connection as Discord would on trouble (4000 = unknown error, resumable). */
+  drop(code = 4000, shardId = 0): void {
+    const session = this.shards.get(shardId);
+    const socket = session?.socket;
+    if (!session || !socket) return;
     this.closeCodes.push(code);
-    if (this.current) this.current.socket = undefined;
+    session.socket = undefined;
     socket.close(code, "fake gateway drop");
   }
 
@@ -131,26 +166,39 @@ export class FakeGateway {
         ws.send(JSON.stringify({ op: Op.HeartbeatAck }));
         return;
       case Op.Identify: {
-        const { token, intents } = payload.d ?? {};
-        this.identifies.push({ token, intents });
+        const { token, intents, shard } = payload.d ?? {};
+        this.identifies.push({ token, intents, shard });
         if (token !== this.options.token) {
           this.closeWith(ws, 4004);
+          return;
+        }
+        const info: ShardInfo = shard ?? [0, 1];
+        if (!validShard(info)) {
+          this.closeWith(ws, 4010);
           return;
         }
         if (!this.options.messageContentAllowed && (intents & MESSAGE_CONTENT_INTENT) !== 0) {
           this.closeWith(ws, 4014);
           return;
         }
-        const session: Session = { id: `session-${++this.sessionCounter}`, seq: 0, socket: ws, missed: [] };
+        const session: Session = {
+          id: `session-${++this.sessionCounter}`,
+          shard: info,
+          seq: 0,
+          socket: ws,
+          missed: [],
+        };
         this.sessions.set(session.id, session);
-        this.current = session;
-        this.dispatch("READY", {
+        this.shards.set(info[0], session);
+        const guilds = this.options.guilds().filter((g) => shardOf(String(g.id), info[1]) === info[0]);
+        this.send(session, "READY", {
           ...this.options.ready(),
+          guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
           session_id: session.id,
           resume_gateway_url: this.options.gatewayUrl(),
-          shard: [0, 1],
+          shard: info,
         });
-        for (const guild of this.options.guilds()) this.dispatch("GUILD_CREATE", guild);
+        for (const guild of guilds) this.send(session, "GUILD_CREATE", guild);
         return;
       }
       case Op.Resume: {
@@ -162,10 +210,10 @@ export class FakeGateway {
           return;
         }
         session.socket = ws;
-        this.current = session;
+        this.shards.set(session.shard[0], session);
         const missed = session.missed.splice(0).filter((m) => m.s > seq);
         for (const m of missed) ws.send(JSON.stringify({ op: Op.Dispatch, ...m }));
-        this.dispatch("RESUMED", {});
+        this.send(session, "RESUMED", {});
         return;
       }
       default:
@@ -173,8 +221,21 @@ export class FakeGateway {
     }
   }
 
+  private send(session: Session, t: string, d: unknown): void {
+    const s = ++session.seq;
+    if (session.socket) session.socket.send(JSON.stringify({ op: Op.Dispatch, t, s, d }));
+    else session.missed.push({ t, d, s });
+  }
+
   private closeWith(ws: WebSocket, code: number): void {
     this.closeCodes.push(code);
     ws.close(code);
   }
+}
+
+/** Discord closes with 4010 (Invalid shard) unless 0 <= shard_id < num_shards. */
+function validShard(shard: unknown): shard is ShardInfo {
+  if (!Array.isArray(shard) || shard.length !== 2) return false;
+  const [id, count] = shard;
+  return Number.isInteger(id) && Number.isInteger(count) && id >= 0 && count >= 1 && id < count;
 }

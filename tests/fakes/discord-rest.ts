@@ -68,12 +68,14 @@ export class FakeDiscordApi {
     private readonly gatewayUrl: () => string,
     /** Sends a gateway event if a client is connected (Discord echoes a bot's own messages). */
     private readonly dispatch: (t: string, d: unknown) => void,
+    /** GET /gateway/bot's `shards`: how many shards Discord recommends. */
+    private readonly recommendedShards = 1,
   ) {
     const gateway: Handler = () => [
       200,
       {
         url: this.gatewayUrl(),
-        shards: 1,
+        shards: this.recommendedShards,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
       },
     ];

@@ -1,8 +1,9 @@
 /**
  * The people, places and wire payloads of the fake Discord: one guild with a
- * text channel, a thread in it, a forum with a post, and DM channels. The
- * shapes follow Discord's API v10 (discord-api-types) closely enough for
- * discord.js to build its structures from them.
+ * text channel, a thread in it, a forum with a post, and DM channels (more
+ * guilds with `addGuild`). The shapes follow Discord's API v10
+ * (discord-api-types) closely enough for discord.js to build its structures
+ * from them.
  */
 
 /** Discord's epoch (2015-01-01) in ms; snowflakes count from it. */
@@ -13,6 +14,24 @@ let increment = 0n;
 export function snowflake(): string {
   increment = (increment + 1n) % 4096n;
   return (((BigInt(Date.now()) - DISCORD_EPOCH_MS) << 22n) | increment).toString();
+}
+
+/**
+ * The shard a guild's events go to, Discord's formula: `(guild_id >> 22) % shard_count`.
+ * Events without a guild (DMs) go to shard 0.
+ */
+export function shardOf(guildId: string | undefined, shardCount: number): number {
+  if (guildId === undefined) return 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** A snowflake whose guild would land on `shardId` of `shardCount` (its timestamp is nudged back a few ms). */
+export function snowflakeOnShard(shardId: number, shardCount: number): string {
+  increment = (increment + 1n) % 4096n;
+  const count = BigInt(shardCount);
+  const ms = BigInt(Date.now()) - DISCORD_EPOCH_MS;
+  const onShard = ms - ((((ms - BigInt(shardId)) % count) + count) % count);
+  return ((onShard << 22n) | increment).toString();
 }
 
 export const ChannelTypes = { GuildText: 0, DM: 1, PublicThread: 11, GuildForum: 15 } as const;
@@ -34,6 +53,18 @@ export interface FakeChannel {
   parent_id?: string | null;
   /** DM channels: the person on the other side. */
   recipient?: FakeUser;
+}
+
+/** A server the bot is in. */
+export interface FakeGuild {
+  id: string;
+  name: string;
+  /** The bot's managed role in this guild (mentionable as `<@&id>`). */
+  botRoleId: string;
+  /** Top-level channels (text, forum), sent in GUILD_CREATE. */
+  channels: FakeChannel[];
+  /** Active threads and forum posts, sent in GUILD_CREATE. */
+  threads: FakeChannel[];
 }
 
 function user(username: string, globalName: string | null, bot = false): FakeUser {
@@ -69,6 +100,8 @@ export class FakeWorld {
   readonly aliceDm: FakeChannel = { id: snowflake(), type: ChannelTypes.DM, recipient: this.alice };
   readonly bobDm: FakeChannel = { id: snowflake(), type: ChannelTypes.DM, recipient: this.bob };
   readonly channels = new Map<string, FakeChannel>();
+  /** Every guild the bot is in; the first is the one above (`guildId`, `general`, …). */
+  readonly guilds: FakeGuild[];
 
   constructor() {
     for (const c of [this.general, this.forum]) Object.assign(c, { guild_id: this.guildId, parent_id: null });
@@ -77,6 +110,40 @@ export class FakeWorld {
     for (const c of [this.general, this.thread, this.forum, this.forumPost, this.aliceDm, this.bobDm]) {
       this.channels.set(c.id, c);
     }
+    this.guilds = [
+      {
+        id: this.guildId,
+        name: "Test Server",
+        botRoleId: this.botRoleId,
+        channels: [this.general, this.forum],
+        threads: [this.thread, this.forumPost],
+      },
+    ];
+  }
+
+  /**
+   * Adds a guild with one text channel, "general". `onShard: [id, count]`
+   * picks its id so that its events go to that shard of `count`.
+   */
+  addGuild(name: string, options: { onShard?: [number, number] } = {}): FakeGuild & { general: FakeChannel } {
+    const id = options.onShard ? snowflakeOnShard(...options.onShard) : snowflake();
+    const general: FakeChannel = {
+      id: snowflake(),
+      type: ChannelTypes.GuildText,
+      name: "general",
+      guild_id: id,
+      parent_id: null,
+    };
+    const guild = { id, name, botRoleId: snowflake(), channels: [general], threads: [], general };
+    this.guilds.push(guild);
+    this.channels.set(general.id, general);
+    return guild;
+  }
+
+  guild(guildId: string): FakeGuild {
+    const found = this.guilds.find((g) => g.id === guildId);
+    if (!found) throw new Error(`FakeWorld: no guild ${guildId}`);
+    return found;
   }
 
   get people(): FakeUser[] {
@@ -88,7 +155,7 @@ export class FakeWorld {
     return {
       v: 10,
       user: this.botUser,
-      guilds: [{ id: this.guildId, unavailable: true }],
+      guilds: this.guilds.map((g) => ({ id: g.id, unavailable: true })),
       application: { id: this.applicationId, flags: 0 },
       user_settings: {},
       private_channels: [],
@@ -110,7 +177,10 @@ export class FakeWorld {
       type: 2,
       data: { id: snowflake(), name: i.name, type: 1, ...(guildId && { guild_id: guildId }) },
       ...(guildId
-        ? { guild_id: guildId, member: { ...this.memberPayload(i.user), permissions: "2251799813685247" } }
+        ? {
+            guild_id: guildId,
+            member: { ...this.memberPayload(i.user, true, guildId), permissions: "2251799813685247" },
+          }
         : { user: i.user }),
       channel_id: i.channel.id,
       channel: this.channelPayload(i.channel),
@@ -132,7 +202,7 @@ export class FakeWorld {
       id: snowflake(),
       type: ChannelTypes.PublicThread,
       name,
-      guild_id: this.guildId,
+      guild_id: this.channels.get(parentId)?.guild_id ?? this.guildId,
       parent_id: parentId,
     };
     this.channels.set(thread.id, thread);
@@ -178,12 +248,13 @@ export class FakeWorld {
     };
   }
 
-  memberPayload(u: FakeUser, withUser = true): Record<string, unknown> {
+  /** The user as a member of `guildId` (default: the first guild). */
+  memberPayload(u: FakeUser, withUser = true, guildId = this.guildId): Record<string, unknown> {
     return {
       ...(withUser && { user: u }),
       nick: null,
       avatar: null,
-      roles: u.id === this.botUser.id ? [this.botRoleId] : [],
+      roles: u.id === this.botUser.id ? [this.guild(guildId).botRoleId] : [],
       joined_at: new Date(0).toISOString(),
       premium_since: null,
       deaf: false,
@@ -193,7 +264,12 @@ export class FakeWorld {
     };
   }
 
-  guildPayload(): Record<string, unknown> {
+  /** GUILD_CREATE for every guild, in order. */
+  guildPayloads(): Record<string, unknown>[] {
+    return this.guilds.map((g) => this.guildPayload(g));
+  }
+
+  guildPayload(guild: FakeGuild = this.guilds[0]!): Record<string, unknown> {
     const role = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
       id,
       name,
@@ -209,8 +285,8 @@ export class FakeWorld {
       ...extra,
     });
     return {
-      id: this.guildId,
-      name: "Test Server",
+      id: guild.id,
+      name: guild.name,
       icon: null,
       owner_id: this.alice.id,
       unavailable: false,
@@ -227,14 +303,16 @@ export class FakeWorld {
       preferred_locale: "en-US",
       nsfw_level: 0,
       roles: [
-        role(this.guildId, "@everyone"),
-        role(this.botRoleId, "chatbot", { managed: true, tags: { bot_id: this.botUser.id } }),
+        role(guild.id, "@everyone"),
+        role(guild.botRoleId, "chatbot", { managed: true, tags: { bot_id: this.botUser.id } }),
       ],
       emojis: [],
       stickers: [],
-      channels: [this.general, this.forum].map((c) => this.channelPayload(c)),
-      threads: [this.thread, this.forumPost].map((c) => this.channelPayload(c)),
-      members: [this.botUser, this.alice, this.bob, this.otherBot].map((u) => this.memberPayload(u)),
+      channels: guild.channels.map((c) => this.channelPayload(c)),
+      threads: guild.threads.map((c) => this.channelPayload(c)),
+      members: [this.botUser, this.alice, this.bob, this.otherBot].map((u) =>
+        this.memberPayload(u, true, guild.id),
+      ),
       presences: [],
       voice_states: [],
       stage_instances: [],
@@ -271,13 +349,16 @@ export function messagePayload(fields: {
     channel_id: channel.id,
     ...(inGuild && { guild_id: channel.guild_id }),
     author: fields.author,
-    ...(inGuild && fields.withMember !== false && { member: world.memberPayload(fields.author, false) }),
+    ...(inGuild &&
+      fields.withMember !== false && { member: world.memberPayload(fields.author, false, channel.guild_id) }),
     content: fields.content,
     timestamp: new Date().toISOString(),
     edited_timestamp: null,
     tts: false,
     mention_everyone: false,
-    mentions: mentions.map((u) => (inGuild ? { ...u, member: world.memberPayload(u, false) } : u)),
+    mentions: mentions.map((u) =>
+      inGuild ? { ...u, member: world.memberPayload(u, false, channel.guild_id) } : u,
+    ),
     mention_roles: [...fields.content.matchAll(/<@&(\d+)>/g)].map((m) => m[1]),
     attachments: fields.attachments ?? [],
     embeds: [],

@@ -13,7 +13,14 @@ import { type FakeChannel, type FakeUser, FakeWorld, messagePayload, snowflake }
 
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
 export type { FakeFailure, FakeMessage, InteractionCallback } from "./discord-rest.js";
-export { ChannelTypes, type FakeChannel, type FakeUser, FakeWorld } from "./discord-world.js";
+export {
+  ChannelTypes,
+  type FakeChannel,
+  type FakeGuild,
+  type FakeUser,
+  FakeWorld,
+  shardOf,
+} from "./discord-world.js";
 
 /** One REST request as discord.js sent it; `path` is below `/api/v10`. */
 export interface RestCall {
@@ -38,6 +45,8 @@ export interface FakeDiscordOptions {
   /** false: IDENTIFY with the MessageContent intent is refused with close code 4014. */
   messageContentAllowed?: boolean;
   heartbeatIntervalMs?: number;
+  /** What GET /gateway/bot recommends as `shards` (default 1). */
+  recommendedShards?: number;
 }
 
 /**
@@ -73,7 +82,7 @@ export class FakeDiscord {
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
         gatewayUrl: () => this.gatewayUrl,
         ready: () => this.world.readyPayload(),
-        guilds: () => [this.world.guildPayload()],
+        guilds: () => this.world.guildPayloads(),
       },
       () => this.changed(),
     );
@@ -82,8 +91,9 @@ export class FakeDiscord {
       this.token,
       () => this.gatewayUrl,
       (t, d) => {
-        if (this.gateway.hasSession) this.gateway.dispatch(t, d);
+        if (this.gateway.canDispatch(t, d)) this.gateway.dispatch(t, d);
       },
+      options.recommendedShards ?? 1,
     );
   }
 
