@@ -8,7 +8,12 @@ import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "chatbot-prod-"));
 const child = spawn(process.execPath, ["dist/src/main.js"], {
-  env: { PATH: process.env.PATH, PORT: "0", STORE_URL: `sqlite://${join(dir, "prod.sqlite")}`, LOG_LEVEL: "info" },
+  env: {
+    PATH: process.env.PATH,
+    PORT: "0",
+    STORE_URL: `sqlite://${join(dir, "prod.sqlite")}`,
+    LOG_LEVEL: "info",
+  },
   stdio: ["ignore", "pipe", "pipe"],
 });
 let out = "";
