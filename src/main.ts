@@ -136,7 +136,9 @@ async function main(): Promise<void> {
       cursor: config.cursor,
       log,
       budgets: budgetsFor("discord", config.discord.editsPer5s, 5_000),
+      inflight,
     });
+    finishers.discord = discord.finishMessage;
     surfaces.push({
       name: "discord",
       stop: (graceMs) => discord.stop({ graceMs }),

@@ -9,17 +9,19 @@ import {
   type Message,
   Partials,
   PermissionFlagsBits,
+  Routes,
 } from "discord.js";
 import type { Bot } from "../../src/bot.js";
 import type { Config } from "../../src/config.js";
 import type { Logger } from "../../src/log.js";
+import type { Finisher, InflightMessages } from "../../src/memory/inflight.js";
 import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { KeyedQueue } from "../../src/queue.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import { handleReset, registerCommands } from "./commands.js";
 import { DiscordStartError } from "./errors.js";
 import { EMPTY_HINT, readMessage, THREAD_FOLLOW_MS, threadKey } from "./messages.js";
-import { logSendFailure, NO_PINGS, rejectMessageRateLimits } from "./reply.js";
+import { logSendFailure, NO_PINGS, rejectMessageRateLimits, toDiscordText } from "./reply.js";
 import { holdsFirstShard, stopWithManager } from "./sharding.js";
 import { DiscordTurns } from "./turns.js";
 
@@ -37,9 +39,13 @@ export interface DiscordOptions {
    * Default: in-process, `config.editsPer5s` per 5 s.
    */
   budgets?: EditBudgetSource;
+  /** Remembers messages being streamed, so a crash never leaves a cursor (src/memory/inflight.ts). */
+  inflight?: InflightMessages;
 }
 
 export interface DiscordAdapter {
+  /** Edits a message another process left streaming to its final text (for InflightMessages.sweep). */
+  finishMessage: Finisher;
   /**
    * Stops taking messages, waits up to `graceMs` (default 10 s) for answers
    * being written, stops the rest (each still gets its final edit), and
@@ -104,6 +110,7 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
     budgets: options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 }),
     cursor,
     log,
+    inflight: options.inflight,
   });
   let stopping = false;
 
@@ -180,6 +187,11 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
   return {
     inviteUrl,
     ready: async () => client.isReady(),
+    finishMessage: async (location, text) => {
+      await client.rest.patch(Routes.channelMessage(location.channel ?? "", location.id ?? ""), {
+        body: { content: toDiscordText(text), allowed_mentions: { parse: [] } },
+      });
+    },
     async stop({ graceMs = 10_000 } = {}) {
       if (stopping) return;
       stopping = true;

@@ -1,6 +1,7 @@
 import type { SendableChannels } from "discord.js";
 import type { Bot, Incoming } from "../../src/bot.js";
 import type { Logger } from "../../src/log.js";
+import type { InflightMessages } from "../../src/memory/inflight.js";
 import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
 import { renderByEditing } from "../../src/stream/index.js";
 import { DiscordReply, logSendFailure } from "./reply.js";
@@ -34,7 +35,17 @@ export class DiscordTurns {
   private readonly cursor: string;
   private readonly log: Logger;
 
-  constructor(options: { bot: Bot; budgets: EditBudgetSource; cursor: string; log: Logger }) {
+  private readonly inflight: InflightMessages | undefined;
+
+  constructor(options: {
+    bot: Bot;
+    budgets: EditBudgetSource;
+    cursor: string;
+    log: Logger;
+    /** Remembers messages being streamed, so a crash never leaves a cursor. */
+    inflight?: InflightMessages;
+  }) {
+    this.inflight = options.inflight;
     this.bot = options.bot;
     this.budgets = options.budgets;
     this.cursor = options.cursor;
@@ -86,7 +97,10 @@ export class DiscordTurns {
     const typing = new Typing(channel, (err) =>
       this.log.debug({ ...where, err }, "Discord: typing indicator failed"),
     );
-    const reply = new DiscordReply(channel, this.budgets.get(channel.id), { replyTo: target.replyTo });
+    const discordReply = new DiscordReply(channel, this.budgets.get(channel.id), { replyTo: target.replyTo });
+    const reply = this.inflight
+      ? this.inflight.track("discord", discordReply, (ref) => ({ channel: channel.id, id: ref.id }))
+      : discordReply;
     try {
       // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
       const result = await renderByEditing(

@@ -1,6 +1,7 @@
 import { type DiscordAdapter, startDiscord } from "../../adapters/discord/index.js";
 import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
+import { InflightMessages } from "../../src/memory/inflight.js";
 import { FakeDiscord, type FakeDiscordOptions } from "../fakes/discord.js";
 import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
@@ -16,6 +17,8 @@ export interface LogLine {
 export interface Harness extends TestBot {
   discord: FakeDiscord;
   adapter: DiscordAdapter;
+  /** Set with the `inflight` option. */
+  inflight: InflightMessages | undefined;
   logs: LogLine[];
   config: Config["discord"];
   close(): Promise<void>;
@@ -48,10 +51,23 @@ export function collectingLogger(logs: LogLine[]) {
  * (FakeOpenAI + SQLite).
  */
 export async function startHarness(
-  options: { discord?: FakeDiscordOptions; config?: Partial<Config["discord"]>; bot?: TestBotOptions } = {},
+  options: {
+    discord?: FakeDiscordOptions;
+    config?: Partial<Config["discord"]>;
+    bot?: TestBotOptions;
+    /** Remember streamed messages in the bot's store (InflightMessages), beating every `heartbeatMs`. */
+    inflight?: { heartbeatMs: number };
+  } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
   const testBot = await makeTestBot(options.bot);
+  const inflight = options.inflight
+    ? new InflightMessages(testBot.store.state, testBot.store.atomic, {
+        cursor: CURSOR,
+        heartbeatMs: options.inflight.heartbeatMs,
+      })
+    : undefined;
+  await inflight?.start();
   const logs: LogLine[] = [];
   const config = discordConfig(discord, options.config);
   const adapter = await startDiscord({
@@ -59,11 +75,13 @@ export async function startHarness(
     config,
     cursor: CURSOR,
     log: collectingLogger(logs),
+    ...(inflight ? { inflight } : {}),
   });
   return {
     ...testBot,
     discord,
     adapter,
+    inflight,
     logs,
     config,
     close: async () => {
