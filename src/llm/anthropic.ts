@@ -1,31 +1,15 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { NetworkError } from "../errors.js";
-import { mapSdkError } from "./errors.js";
-import { resilientStream } from "./resilience.js";
-import type { ChatMessage, ChatModel, StreamOptions } from "./types.js";
-
-export interface AnthropicModelOptions {
-  model: string;
-  apiKey?: string;
-  /** Default: Anthropic's API. */
-  baseUrl?: string;
-  temperature?: number;
-  maxOutputTokens: number;
-  idleTimeoutMs: number;
-  maxRetries: number;
-  backoffMs?: number;
-}
+import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
+import type { ChatMessage } from "./types.js";
 
 /** Claude through the official SDK's streaming Messages API. */
-export class AnthropicModel implements ChatModel {
+export class AnthropicModel extends SdkModel {
   readonly provider = "anthropic";
-  readonly model: string;
   private readonly client: Anthropic;
-  private readonly options: AnthropicModelOptions;
 
-  constructor(options: AnthropicModelOptions) {
-    this.options = options;
-    this.model = options.model;
+  constructor(options: SdkModelOptions) {
+    super(options);
     this.client = new Anthropic({
       apiKey: options.apiKey ?? "not-set",
       baseURL: options.baseUrl,
@@ -34,17 +18,7 @@ export class AnthropicModel implements ChatModel {
     });
   }
 
-  stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {
-    return resilientStream((signal) => this.once(messages, signal), {
-      maxRetries: this.options.maxRetries,
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      backoffMs: this.options.backoffMs,
-      mapError: (err) => mapSdkError(err, "anthropic"),
-      signal: options.signal,
-    });
-  }
-
-  private async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
+  protected async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
     const { system, turns } = toAnthropic(messages);
     const stream = await this.client.messages.create(
       {

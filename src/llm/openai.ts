@@ -1,33 +1,15 @@
 import OpenAI from "openai";
 import { NetworkError } from "../errors.js";
-import { mapSdkError } from "./errors.js";
-import { resilientStream } from "./resilience.js";
-import type { ChatMessage, ChatModel, StreamOptions } from "./types.js";
-
-export interface OpenAIModelOptions {
-  model: string;
-  /** Not needed by local servers such as Ollama; a placeholder is sent then. */
-  apiKey?: string;
-  /** Any OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama). Default: OpenAI. */
-  baseUrl?: string;
-  temperature?: number;
-  maxOutputTokens: number;
-  idleTimeoutMs: number;
-  maxRetries: number;
-  /** First retry backoff (ms). */
-  backoffMs?: number;
-}
+import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
+import type { ChatMessage } from "./types.js";
 
 /** OpenAI and every OpenAI-compatible server, through the official SDK's streaming chat completions. */
-export class OpenAIModel implements ChatModel {
+export class OpenAIModel extends SdkModel {
   readonly provider = "openai";
-  readonly model: string;
   private readonly client: OpenAI;
-  private readonly options: OpenAIModelOptions;
 
-  constructor(options: OpenAIModelOptions) {
-    this.options = options;
-    this.model = options.model;
+  constructor(options: SdkModelOptions) {
+    super(options);
     this.client = new OpenAI({
       apiKey: options.apiKey ?? "not-needed",
       baseURL: options.baseUrl,
@@ -37,17 +19,7 @@ export class OpenAIModel implements ChatModel {
     });
   }
 
-  stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {
-    return resilientStream((signal) => this.once(messages, signal), {
-      maxRetries: this.options.maxRetries,
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      backoffMs: this.options.backoffMs,
-      mapError: (err) => mapSdkError(err, "openai"),
-      signal: options.signal,
-    });
-  }
-
-  private async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
+  protected async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
     // The official API prefers max_completion_tokens (required by reasoning models);
     // compatible servers (Ollama, vLLM, LM Studio) know max_tokens.
     const limit = this.options.baseUrl

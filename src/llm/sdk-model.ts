@@ -1,0 +1,47 @@
+import { mapSdkError } from "./errors.js";
+import { resilientStream } from "./resilience.js";
+import type { ChatMessage, ChatModel, StreamOptions } from "./types.js";
+
+/** Settings shared by the models built on an official SDK. */
+export interface SdkModelOptions {
+  model: string;
+  /** Not needed by local servers such as Ollama; a placeholder is sent then. */
+  apiKey?: string;
+  /** The provider's API by default; any compatible server otherwise. */
+  baseUrl?: string;
+  temperature?: number;
+  maxOutputTokens: number;
+  /** Longest silence between two deltas (ms). */
+  idleTimeoutMs: number;
+  /** Retries of transient failures before the first delta. */
+  maxRetries: number;
+  /** First retry backoff (ms). */
+  backoffMs?: number;
+}
+
+/**
+ * A ChatModel over an official SDK: subclasses make one streaming request
+ * (`once`); retries before the first token, the idle timeout, abort and error
+ * mapping are the same for every provider (src/llm/resilience.ts).
+ */
+export abstract class SdkModel implements ChatModel {
+  abstract readonly provider: string;
+  readonly model: string;
+
+  constructor(protected readonly options: SdkModelOptions) {
+    this.model = options.model;
+  }
+
+  stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {
+    return resilientStream((signal) => this.once(messages, signal), {
+      maxRetries: this.options.maxRetries,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      backoffMs: this.options.backoffMs,
+      mapError: (err) => mapSdkError(err, this.provider),
+      signal: options.signal,
+    });
+  }
+
+  /** One streaming request; yields text deltas; throws the SDK's errors. */
+  protected abstract once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string>;
+}
