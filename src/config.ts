@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import dotenv from "dotenv";
 import { z } from "zod";
+import { bool, int, num, oneOf, shardCount, str, url } from "./config-fields.js";
 
 /**
  * The one place that reads process.env. Every variable is listed, with its
@@ -16,83 +17,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-const bool = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const s = v.trim().toLowerCase();
-      if (["1", "true", "yes", "on"].includes(s)) return true;
-      if (["0", "false", "no", "off"].includes(s)) return false;
-      ctx.addIssue({ code: "custom", message: "accepts true or false" });
-      return z.NEVER;
-    });
-
-const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `accepts a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const num = (min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `accepts a number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const str = () =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
-
-const url = (protocols: string[]) =>
-  str().refine(
-    (v) => {
-      if (v === undefined) return true;
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `accepts a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}` },
-  );
-
-const oneOf = <T extends string>(values: readonly T[]) =>
-  str().refine((v) => v === undefined || (values as readonly string[]).includes(v.toLowerCase()), {
-    message: `accepts ${values.join(" or ")}`,
-  });
-
-/** A whole number from 1 up, or "auto" (Discord's recommendation). */
-const shardCount = () =>
-  str().transform((v, ctx) => {
-    if (v === undefined || v.toLowerCase() === "auto") return "auto" as const;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-      ctx.addIssue({ code: "custom", message: "accepts auto or a whole number from 1 to 100000" });
-      return z.NEVER;
-    }
-    return n;
-  });
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -313,4 +237,30 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       spawnDelayMs: e.DISCORD_SHARD_SPAWN_DELAY_MS,
     },
   };
+}
+
+/** Every secret in the configuration, for the logger to scrub from every line. */
+export function secretsOf(config: Config): string[] {
+  return [
+    config.llm.openaiApiKey,
+    config.llm.anthropicApiKey,
+    config.slack.botToken,
+    config.slack.appToken,
+    config.slack.signingSecret,
+    config.discord.token,
+    config.web.apiKey,
+  ].filter((s): s is string => s !== undefined);
+}
+
+/** loadConfig from the environment and ./.env; a bad value ends the process with its message (exit 1). */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig({ dotenvPath: ".env" });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
 }

@@ -3,7 +3,7 @@ import { startDiscord } from "../adapters/discord/index.js";
 import { startSlack } from "../adapters/slack/index.js";
 import { createWebServer, type ReadyCheck, registerOpsRoutes } from "../adapters/web/index.js";
 import { Bot } from "./bot.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type Config, loadConfigOrExit, secretsOf } from "./config.js";
 import { ShutdownError } from "./errors.js";
 import { createModel } from "./llm/index.js";
 import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
@@ -30,28 +30,8 @@ const NO_MODEL_HELP =
 
 /** Composition root: reads config, builds the core, starts every surface whose credentials are present. */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig({ dotenvPath: ".env" });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-  const log = createLogger({
-    level: config.logLevel,
-    secrets: [
-      config.llm.openaiApiKey,
-      config.llm.anthropicApiKey,
-      config.slack.botToken,
-      config.slack.appToken,
-      config.slack.signingSecret,
-      config.discord.token,
-      config.web.apiKey,
-    ],
-  });
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
   await useLocalOllamaIfNothingElse(config, log);
   const model = createModel(config.llm);

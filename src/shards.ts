@@ -1,7 +1,7 @@
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DiscordShards, DiscordStartError, recommendedShardCount } from "../adapters/discord/index.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type Config, loadConfigOrExit, secretsOf } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 
 /**
@@ -20,20 +20,10 @@ const SQLITE_REFUSED =
   "redis://host:6379 or postgres://user@host/db. SQLite serves one process only (DISCORD_SHARDS=1 works with it).";
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig({ dotenvPath: ".env" });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-  const log = createLogger({
-    level: config.logLevel,
-    secrets: [config.discord.token, config.llm.openaiApiKey, config.llm.anthropicApiKey],
-  }).child({ role: "shard-manager" });
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) }).child({
+    role: "shard-manager",
+  });
   const token = config.discord.token;
   if (!token)
     return fail(log, "DISCORD_TOKEN is not set: sharding is for Discord. Without Discord, run npm start.");
