@@ -110,10 +110,17 @@ export class InflightMessages {
       // One sweeper per dead owner, even with several replicas sweeping at once.
       if (!(await this.state.claim(`inflight:sweep:${owner}`, 60_000))) continue;
       const ids = (await this.state.get<string[]>(indexKey(owner))) ?? [];
+      // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
+      // messages) stay for a process that does; the claim expires and it takes over.
+      const left: string[] = [];
       for (const id of ids) {
         const entry = await this.state.get<Entry>(entryKey(owner, id));
-        const finish = entry && finishers[entry.platform];
-        if (!entry || !finish) continue;
+        if (!entry) continue;
+        const finish = finishers[entry.platform];
+        if (!finish) {
+          left.push(id);
+          continue;
+        }
         try {
           await finish(entry.location, this.closed(entry.text));
           finished++;
@@ -125,20 +132,30 @@ export class InflightMessages {
         }
         await this.state.delete(entryKey(owner, id));
       }
+      if (left.length > 0) {
+        await this.state.set(indexKey(owner), left, KEEP_MS);
+        continue;
+      }
       await this.state.delete(indexKey(owner));
       await this.editOwners((list) => list.filter((o) => o !== owner));
     }
     return finished;
   }
 
+  /**
+   * The text without its cursor, and the note. The cursor is not always last:
+   * an open code fence or ** is closed after it in intermediate texts.
+   */
   private closed(text: string): string {
-    const body = text.endsWith(this.cursor) ? text.slice(0, -this.cursor.length) : text;
+    const at = text.lastIndexOf(this.cursor);
+    const body = at === -1 ? text : text.slice(0, at) + text.slice(at + this.cursor.length);
     return `${body.trimEnd()}\n\n${this.note}`;
   }
 
   private async record(platform: string, location: MessageLocation, text: string): Promise<void> {
     const id = `${platform}:${Object.values(location).join(":")}`;
-    if (text.endsWith(this.cursor)) {
+    // Intermediate texts carry the cursor (not always last: a fence or ** may be closed after it).
+    if (text.includes(this.cursor)) {
       await this.state.set<Entry>(entryKey(this.ownerId, id), { platform, location, text }, KEEP_MS);
       if (!this.ids.has(id)) {
         this.ids.add(id);

@@ -96,3 +96,52 @@ describe.each(Object.keys(urls))("messages left streaming by a crashed process, 
     await restarted.stop();
   });
 });
+
+describe("messages left streaming, details", () => {
+  let store: KeyvConversationStore;
+  beforeAll(() => {
+    store = createStore(`sqlite://${join(mkdtempSync(join(tmpdir(), "chatbot-inflight2-")), "i.sqlite")}`, {
+      maxMessages: 10,
+      ttlMs: 60_000,
+      purgeIntervalMs: 0,
+    });
+  });
+  afterAll(() => store.close());
+  const make = () => new InflightMessages(store.state, store.atomic, { cursor: "▌", heartbeatMs: 50 });
+
+  it("finds the cursor inside a code fence closed after it, and removes it there", async () => {
+    const [dead, alive] = [make(), make()];
+    await dead.start();
+    await alive.start();
+    const platform = fakePlatform();
+    const ref = await dead
+      .track("fake", platform.reply, (r) => ({ id: r.id }))
+      .post("Here:\n```js\nconst a = 1;\n▌\n```");
+    crash(dead);
+    await sleep(250);
+    expect(await alive.sweep({ fake: platform.finish })).toBe(1);
+    expect(platform.messages.get(ref.id)).toBe(
+      "Here:\n```js\nconst a = 1;\n\n```\n\n⚠️ The bot restarted before finishing this answer. Please ask again.",
+    );
+    await alive.stop();
+  });
+
+  it("leaves another platform's messages for a process that runs it", async () => {
+    const [dead, discordOnly, slackToo] = [make(), make(), make()];
+    await dead.start();
+    const slack = fakePlatform();
+    const ref = await dead.track("slack", slack.reply, (r) => ({ id: r.id })).post("Half▌");
+    crash(dead);
+    await discordOnly.start();
+    await sleep(250);
+    expect(await discordOnly.sweep({ discord: async () => {} })).toBe(0);
+    // The first sweeper's claim on the dead owner lasts a minute; a later sweep by a process
+    // with the Slack finisher then finishes it. Here: release the claim as its expiry would.
+    await store.atomic.deleteIf(`claim:inflight:sweep:${dead.ownerId}`, "1");
+    await slackToo.start();
+    expect(await slackToo.sweep({ slack: slack.finish })).toBe(1);
+    expect(slack.messages.get(ref.id)).toMatch(/^Half\n\n⚠️/);
+    await discordOnly.stop();
+    await slackToo.stop();
+  });
+});
