@@ -25,7 +25,8 @@ export const NO_PINGS = { parse: [], repliedUser: false } as const;
  * Everything else (typing, interactions, commands) keeps discord.js's retry.
  */
 export function rejectMessageRateLimits(data: RateLimitData): boolean {
-  return /^\/channels\/\d+\/messages(\/:id)?$/.test(data.route);
+  // @discordjs/rest reports the bucket route with ids replaced: /channels/:id/messages[/:id].
+  return /^\/channels\/(:id|\d+)\/messages(\/(:id|\d+))?$/.test(data.route);
 }
 
 /**

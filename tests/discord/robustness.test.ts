@@ -65,6 +65,11 @@ describe("Discord robustness", () => {
     expect(limited).toBeGreaterThanOrEqual(0);
     expect(edits.slice(limited + 1).some((c) => c.status === 200)).toBe(true);
     expect(message!.content).toBe(answer);
+    // The 429 reached the renderer (so the channel's shared budget paused), not only discord.js's queue.
+    for (let i = 0; i < 100 && !h.logs.some((l) => l.msg === "reply rendered"); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const rendered = h.logs.find((l) => l.msg === "reply rendered") as { rateLimited?: number } | undefined;
+    expect(rendered?.rateLimited).toBe(1);
   });
 
   it("ignores bots, itself, system messages and edits", async () => {
