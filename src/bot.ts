@@ -1,4 +1,4 @@
-import { AbortedError, ChatError, NotConfiguredError, ShutdownError, toChatError } from "./errors.js";
+import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "./errors.js";
 import type { ChatMessage, ChatModel } from "./llm/types.js";
 import type { Logger } from "./log.js";
 import { fitToBudget, type TokenCounter } from "./memory/fit.js";
@@ -108,6 +108,11 @@ export class Bot {
     this.now = options.now ?? Date.now;
   }
 
+  /** True once `drain` began: new turns are refused (UnavailableError). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   /** Turns running or waiting right now. */
   get activeTurns(): number {
     return this.running;
@@ -129,7 +134,7 @@ export class Bot {
     const { conversationId } = incoming;
     const model = this.model;
     if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
-    if (this.draining) throw new ShutdownError();
+    if (this.draining) throw new UnavailableError();
     const turnSignal = signal ? AbortSignal.any([signal, this.stopAll.signal]) : this.stopAll.signal;
     this.running++;
     let release: (() => void) | undefined;
@@ -220,7 +225,7 @@ export class Bot {
     }
   }
 
-  /** Refuses new turns (with ShutdownError) and resolves when running ones end or `timeoutMs` passes; true if idle. */
+  /** Refuses new turns (with UnavailableError) and resolves when running ones end or `timeoutMs` passes; true if idle. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
     const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "aborted"
   | "bad_request"
   | "not_configured"
+  | "unavailable"
   | "model_error";
 
 export class ChatError extends Error {
@@ -101,6 +102,15 @@ export class ShutdownError extends ChatError {
       "The bot shut down during the turn",
       "The bot restarted before finishing this answer. Please ask again.",
     );
+  }
+}
+
+/** A new turn refused because the bot is shutting down; another replica (or the restarted bot) can take it. */
+export class UnavailableError extends ChatError {
+  constructor() {
+    super("unavailable", "The bot is shutting down", "The bot is restarting. Please try again in a moment.", {
+      retryable: true,
+    });
   }
 }
 

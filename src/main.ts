@@ -128,7 +128,11 @@ async function main(): Promise<void> {
   } else log.info("Discord: off, DISCORD_TOKEN is not set");
 
   if (web) {
-    const checks: Record<string, ReadyCheck> = { store: () => store.exists("ready:probe").then(() => true) };
+    const checks: Record<string, ReadyCheck> = {
+      // Not ready once shutting down, so a load balancer stops sending new requests at once.
+      accepting: async () => !bot.isDraining,
+      store: () => store.exists("ready:probe").then(() => true),
+    };
     for (const s of surfaces) if (s.ready) checks[s.name] = s.ready;
     registerOpsRoutes(web, { checks, metricsText: metrics ? () => metrics.text() : undefined });
     if (metrics) log.info("Metrics: on, at /metrics");
@@ -155,6 +159,8 @@ async function main(): Promise<void> {
     log.info({ signal, activeTurns: bot.activeTurns }, "shutting down: finishing turns in flight");
     // Platforms stop taking events at once (Slack HTTP answers 503, so Slack redelivers elsewhere);
     // turns in flight get SHUTDOWN_TIMEOUT_MS to finish, then end with a final edit saying so.
+    // Platforms wait 2 s longer than the core, so turns end with the restart note (ShutdownError)
+    // rather than being cut as a plain stop.
     const graceMs = config.shutdownTimeoutMs;
     // Final edits can still be waiting for a platform's edit budget; never hang past this.
     const hardStopMs = graceMs + 15_000;
@@ -165,7 +171,7 @@ async function main(): Promise<void> {
     }, hardStopMs).unref();
     const stopped = Promise.all(
       surfaces.map((s) =>
-        s.stop(graceMs).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
+        s.stop(graceMs + 2_000).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
       ),
     );
     if (!(await bot.drain(graceMs))) {

@@ -90,7 +90,7 @@ describe("the bot process", () => {
   it("says what it started and skipped, and on SIGTERM lets a turn in flight finish, then exits 0", async () => {
     fake = await FakeOpenAI.start();
     const answer = "a steady answer that takes about a second to stream";
-    fake.respond(() => ({ text: answer, chunkDelayMs: 40 }));
+    fake.respond(() => ({ text: answer, chunkDelayMs: 60 }));
     bot = await startBot({
       OPENAI_BASE_URL: fake.baseUrl,
       OPENAI_API_KEY: "sk-test-0123456789",
@@ -106,6 +106,21 @@ describe("the bot process", () => {
     const stream = await openStream(bot.baseUrl, "hello");
     await until(() => stream.events.some((e) => e.event === "token"));
     bot.child.kill("SIGTERM");
+    await until(() => bot!.output().includes("shutting down"));
+    // While draining: not ready (a load balancer stops sending), and a new chat is told to retry.
+    const ready = await fetch(`${bot.baseUrl}/ready`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).checks.accepting).toBe(false);
+    const refused = await fetch(`${bot.baseUrl}/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "one more" }),
+    });
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error).toMatchObject({
+      code: "unavailable",
+      message: expect.stringMatching(/restarting/),
+    });
     await stream.done;
     expect(
       stream.events

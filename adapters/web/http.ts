@@ -34,6 +34,7 @@ export function errorBody(code: string, message: string): ErrorBody {
 export function statusForChatError(err: ChatError): number {
   switch (err.code) {
     case "not_configured":
+    case "unavailable":
       return 503;
     case "rate_limited":
       return 429;
