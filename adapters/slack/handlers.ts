@@ -1,4 +1,5 @@
 import type { App, SlashCommand } from "@slack/bolt";
+import { KeyedQueue } from "../../src/queue.js";
 import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
 import { mentions, stripMention } from "./format.js";
 import type { TurnTracker } from "./turns.js";
@@ -14,15 +15,48 @@ const PERSON_SUBTYPES = new Set(["thread_broadcast", "file_share"]);
  * private channels, group and direct messages) become turns, `/reset` forgets.
  */
 export function registerHandlers(app: App, d: SlackDeps, turns: TurnTracker): void {
+  // Messages of one conversation are handled in arrival order: a turn's preparation (user names,
+  // thread history) takes round trips, and a quick follow-up must not overtake it.
+  const arrival = new KeyedQueue();
   app.event("app_mention", async ({ event, body, context }) => {
-    await onMessage(d, turns, event as SlackMessage, teamOf(d, body, context.teamId), body.event_id, true);
+    const ev = event as SlackMessage;
+    await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
+      onMessage(d, turns, ev, team, body.event_id, true, done),
+    );
   });
   app.event("message", async ({ event, body, context }) => {
-    await onMessage(d, turns, event as SlackMessage, teamOf(d, body, context.teamId), body.event_id, false);
+    const ev = event as SlackMessage;
+    await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
+      onMessage(d, turns, ev, team, body.event_id, false, done),
+    );
   });
   app.command("/reset", async ({ command, ack }) => {
     await ack({ response_type: "ephemeral", text: await resetCommand(d, command) });
   });
+}
+
+/**
+ * Takes the message's place in its conversation's line at once (before any
+ * await), and hands `handle` the function that leaves it: called when the
+ * message is dropped, or when its turn has ended.
+ */
+async function inOrder(
+  arrival: KeyedQueue,
+  d: SlackDeps,
+  ev: SlackMessage,
+  team: string,
+  handle: (team: string, done: () => void) => Promise<boolean>,
+): Promise<void> {
+  const isDm = ev.channel_type === "im" || (!ev.channel_type && (ev.channel ?? "").startsWith("D"));
+  const key =
+    isDm && !ev.thread_ts ? `${team}:${ev.channel}` : `${team}:${ev.channel}:${ev.thread_ts ?? ev.ts}`;
+  const done = await arrival.enter(key);
+  let handedOver = false;
+  try {
+    handedOver = await handle(team, done);
+  } finally {
+    if (!handedOver) done();
+  }
 }
 
 function teamOf(d: SlackDeps, body: { team_id?: string }, contextTeam: string | undefined): string {
@@ -42,10 +76,11 @@ async function onMessage(
   team: string,
   eventId: string | undefined,
   isMention: boolean,
-): Promise<void> {
+  done: () => void,
+): Promise<boolean> {
   // Edits, deletions, joins and other bots are not someone asking; a file or a broadcast reply is.
-  if (ev.subtype && !PERSON_SUBTYPES.has(ev.subtype)) return;
-  if (ev.bot_id || !ev.user || ev.user === d.botUserId || !ev.channel || !ev.ts) return;
+  if (ev.subtype && !PERSON_SUBTYPES.has(ev.subtype)) return false;
+  if (ev.bot_id || !ev.user || ev.user === d.botUserId || !ev.channel || !ev.ts) return false;
   const state = d.bot.state;
 
   const text = ev.text ?? "";
@@ -53,11 +88,11 @@ async function onMessage(
   const mentioned = isMention || mentions(text, d.botUserId);
   const root = ev.thread_ts ?? ev.ts;
   const joinedKey = `slack:joined:${team}:${ev.channel}:${root}`;
-  if (!isDm && !mentioned && (!ev.thread_ts || d.requireMention)) return;
+  if (!isDm && !mentioned && (!ev.thread_ts || d.requireMention)) return false;
   const joined = ev.thread_ts ? (await state.get<boolean>(joinedKey)) === true : false;
-  if (!isDm && !mentioned && !joined) return;
-  if (eventId && !(await state.claim(`slack:event:${eventId}`, DEDUPE_TTL_MS))) return;
-  if (!(await state.claim(`slack:msg:${ev.channel}:${ev.ts}`, DEDUPE_TTL_MS))) return;
+  if (!isDm && !mentioned && !joined) return false;
+  if (eventId && !(await state.claim(`slack:event:${eventId}`, DEDUPE_TTL_MS))) return false;
+  if (!(await state.claim(`slack:msg:${ev.channel}:${ev.ts}`, DEDUPE_TTL_MS))) return false;
 
   const topLevelDm = isDm && !ev.thread_ts;
   const place: Place = {
@@ -72,7 +107,8 @@ async function onMessage(
   if (!topLevelDm && !joined) await state.set(joinedKey, true, JOINED_TTL_MS);
   const question = stripMention(text, d.botUserId);
   d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
-  turns.run((signal) => answer(d, ev, place, question, signal));
+  turns.run((signal) => answer(d, ev, place, question, signal).finally(done));
+  return true;
 }
 
 /**
