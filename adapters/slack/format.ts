@@ -30,7 +30,12 @@ export function neutraliseGroupMentions(text: string): string {
 /** Markdown (as models write it) to Slack mrkdwn, safe to post. */
 export function toMrkdwn(markdown: string): string {
   if (markdown.trim() === "") return markdown;
-  return neutraliseGroupMentions(slackify(markdown)).replace(/\s+$/, "");
+  return (
+    neutraliseGroupMentions(slackify(markdown))
+      // slackify writes "•   item"; one space reads the same and keeps "- item" from growing.
+      .replace(/^([ \t]*)• {3}/gm, "$1• ")
+      .replace(/\s+$/, "")
+  );
 }
 
 /** Resolves a user id to the name people see. */

@@ -1,4 +1,5 @@
 import type { Logger } from "../../src/log.js";
+import { splitMessage } from "../../src/stream/split.js";
 import {
   type EditableReply,
   type EditBudget,
@@ -40,13 +41,18 @@ export class SlackReply implements EditableReply {
   /** A post failed for good (not a rate limit): a part of the answer never appeared. */
   postFailed = false;
 
+  /** Continuation messages of a message whose formatted text outgrew SLACK_TEXT_LIMIT, by its ts. */
+  private readonly overflow = new Map<string, string[]>();
+
   async post(text: string): Promise<MessageRef> {
+    const [first = "", ...rest] = this.format(text);
     try {
       const ts = await this.api.postMessage({
         channel: this.channel,
-        text: this.format(text),
+        text: first,
         ...(this.threadTs ? { thread_ts: this.threadTs } : {}),
       });
+      await this.syncOverflow(ts, rest);
       return { id: ts };
     } catch (err) {
       if (!(err instanceof PlatformRateLimitError)) this.postFailed = true;
@@ -55,14 +61,44 @@ export class SlackReply implements EditableReply {
   }
 
   async edit(ref: MessageRef, text: string): Promise<void> {
-    await this.api.update({ channel: this.channel, ts: ref.id, text: this.format(text) });
+    const [first = "", ...rest] = this.format(text);
+    await this.api.update({ channel: this.channel, ts: ref.id, text: first });
+    await this.syncOverflow(ref.id, rest);
   }
 
-  private format(markdown: string): string {
+  /**
+   * Markdown as mrkdwn, in pieces Slack accepts. The renderer splits the
+   * Markdown at `maxChars`, but mrkdwn can be longer (`&` is sent as `&amp;`):
+   * what does not fit goes to continuation messages rather than being lost.
+   */
+  private format(markdown: string): string[] {
     const text = toMrkdwn(markdown);
-    if (text.length <= SLACK_TEXT_LIMIT) return text;
-    // Only text dense with &, < or > grows this much; a cut message beats a rejected edit.
-    this.log.warn({ chars: text.length }, "formatted Slack message too long; cutting it");
-    return `${text.slice(0, SLACK_TEXT_LIMIT - 1)}…`;
+    if (text.length <= SLACK_TEXT_LIMIT) return [text];
+    this.log.info(
+      { chars: text.length },
+      "formatted Slack text is over the limit; continuing in another message",
+    );
+    return splitMessage(text, SLACK_TEXT_LIMIT);
+  }
+
+  /** Keeps a message's continuation messages in step with its text (rare: see format). */
+  private async syncOverflow(ts: string, rest: string[]): Promise<void> {
+    const extra = this.overflow.get(ts) ?? [];
+    if (rest.length === 0 && extra.length === 0) return;
+    for (let i = 0; i < Math.max(rest.length, extra.length); i++) {
+      // A continuation no longer needed keeps an invisible character: Slack refuses empty text.
+      const piece = rest[i] ?? "\u200B";
+      const existing = extra[i];
+      if (existing) await this.api.update({ channel: this.channel, ts: existing, text: piece });
+      else
+        extra.push(
+          await this.api.postMessage({
+            channel: this.channel,
+            text: piece,
+            ...(this.threadTs ? { thread_ts: this.threadTs } : {}),
+          }),
+        );
+    }
+    this.overflow.set(ts, extra);
   }
 }

@@ -85,6 +85,28 @@ describe("Slack: what reaches Slack", () => {
     ).toBe(false);
   });
 
+  it("loses nothing when Slack's formatting makes a message longer than Slack accepts", async () => {
+    // `&` goes out as `&amp;`: 3,000 of them in a 3,500-character Markdown part are 15,000 in mrkdwn.
+    const items = Array.from({ length: 500 }, (_, i) => `- R&D item ${i} & more`);
+    const answer = `Lists and ampersands:\n\n${items.join("\n")}`;
+    h.testBot.fake.respond(() => ({ text: answer }));
+    const ts = await ask("a dense list");
+    const shownText = () =>
+      h.slack
+        .botMessagesIn(CHANNEL, ts)
+        .map((m) => m.text)
+        .join("\n");
+    await h.slack.waitFor(
+      () => !shownText().includes(CURSOR) && shownText().includes("R&amp;D item 499 &amp; more"),
+      15_000,
+      "the whole list",
+    );
+    for (let i = 0; i < 500; i++) expect(shownText()).toContain(`R&amp;D item ${i} &amp; more`);
+    expect(
+      h.slack.calls.some((c) => c.method.startsWith("chat.") && c.params.text?.length > SLACK_TEXT_LIMIT),
+    ).toBe(false);
+  });
+
   it("honours a 429 on chat.update and still shows the whole answer", async () => {
     const answer = "Rate limits are no reason to lose a single word of this answer.";
     h.testBot.fake.respond(() => slowly(answer, 6, 30));
