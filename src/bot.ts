@@ -135,7 +135,16 @@ export class Bot {
     const model = this.model;
     if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
     if (this.draining) throw new UnavailableError();
-    const turnSignal = signal ? AbortSignal.any([signal, this.stopAll.signal]) : this.stopAll.signal;
+    // One controller per turn, fed by the caller's signal and by shutdown, with listeners removed
+    // at the end (AbortSignal.any would keep every turn's signal alive as long as the process).
+    const turn = new AbortController();
+    const turnSignal = turn.signal;
+    const onCallerAbort = () => turn.abort(signal?.reason);
+    const onStopAll = () => turn.abort(this.stopAll.signal.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener("abort", onCallerAbort, { once: true });
+    if (this.stopAll.signal.aborted) onStopAll();
+    else this.stopAll.signal.addEventListener("abort", onStopAll, { once: true });
     this.running++;
     let release: (() => void) | undefined;
     let lease: Lease | undefined;
@@ -208,6 +217,8 @@ export class Bot {
         ?.release()
         .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
       release?.();
+      signal?.removeEventListener("abort", onCallerAbort);
+      this.stopAll.signal.removeEventListener("abort", onStopAll);
       this.running--;
       const stats: TurnStats = {
         conversationId,

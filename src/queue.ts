@@ -25,7 +25,11 @@ export class KeyedQueue {
       if (released) return;
       released = true;
       release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      // Forget the key only once everything before us has ended too: a waiter that gives up
+      // while an earlier turn still runs must leave that turn in the line.
+      void tail.then(() => {
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      });
     };
     if (!signal) {
       await previous;

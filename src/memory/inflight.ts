@@ -176,8 +176,16 @@ export class InflightMessages {
     return this.indexWrite;
   }
 
-  private beat(): Promise<void> {
-    return this.state.set(aliveKey(this.ownerId), 1, this.heartbeatMs * 3);
+  private async beat(): Promise<void> {
+    await this.state.set(aliveKey(this.ownerId), 1, this.heartbeatMs * 3);
+    if (!this.timer) return; // start() registers
+    // A stall longer than three beats makes others take us for dead and sweep us out: come back.
+    const owners = (await this.state.get<string[]>(OWNERS)) ?? [];
+    if (!owners.includes(this.ownerId)) {
+      this.options.log?.warn("this process was taken for stopped; registering again");
+      await this.editOwners((list) => [...new Set([...list, this.ownerId])]);
+      await this.writeIndex();
+    }
   }
 
   private async editOwners(change: (owners: string[]) => string[]): Promise<void> {

@@ -145,3 +145,24 @@ describe("messages left streaming, details", () => {
     await slackToo.stop();
   });
 });
+
+describe("a process taken for stopped after a stall", () => {
+  it("registers again at its next heartbeat, so a later crash is still recovered", async () => {
+    const store = createStore(
+      `sqlite://${join(mkdtempSync(join(tmpdir(), "chatbot-inflight3-")), "i.sqlite")}`,
+      {
+        maxMessages: 10,
+        ttlMs: 60_000,
+        purgeIntervalMs: 0,
+      },
+    );
+    const stalled = new InflightMessages(store.state, store.atomic, { cursor: "▌", heartbeatMs: 50 });
+    await stalled.start();
+    // What another process's sweep does to an owner whose heartbeat lapsed.
+    await store.state.set("inflight:owners", [], 60_000);
+    await sleep(200);
+    expect(await store.state.get<string[]>("inflight:owners")).toContain(stalled.ownerId);
+    await stalled.stop();
+    await store.close();
+  });
+});
