@@ -32,6 +32,9 @@ const NO_MODEL_HELP =
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  // An SDK's stray promise (e.g. Slack's Socket Mode client stopped while reconnecting rejects
+  // with nothing) must not take down every conversation on every platform: log it loudly.
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
 
   await useLocalOllamaIfNothingElse(config, log);
   const model = createModel(config.llm);
@@ -104,7 +107,11 @@ async function main(): Promise<void> {
         inflight,
       });
       finishers.slack = slack.finishMessage;
-      surfaces.push({ name: "slack", stop: (graceMs) => slack.stop({ graceMs }) });
+      surfaces.push({
+        name: "slack",
+        stop: (graceMs) => slack.stop({ graceMs }),
+        ready: () => slack.ready(),
+      });
       log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
     }
   } else log.info("Slack: off, SLACK_BOT_TOKEN is not set");

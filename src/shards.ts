@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) }).child({
     role: "shard-manager",
   });
+  // An SDK's stray promise (e.g. Slack's Socket Mode client stopped while reconnecting rejects
+  // with nothing) must not take down every conversation on every platform: log it loudly.
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
   const token = config.discord.token;
   if (!token)
     return fail(log, "DISCORD_TOKEN is not set: sharding is for Discord. Without Discord, run npm start.");

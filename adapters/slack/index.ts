@@ -54,6 +54,13 @@ export interface SlackHandle {
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Edits a message another process left streaming to its final text (for InflightMessages.sweep). */
   finishMessage: Finisher;
+  /** Whether Slack can reach the bot now: Socket Mode connected (HTTP events: always). */
+  ready(): Promise<boolean>;
+}
+
+/** The events of @slack/socket-mode's client that readiness follows. */
+interface SocketEvents {
+  on(event: "connected" | "close" | "disconnected" | "reconnecting", listener: () => void): unknown;
 }
 
 /**
@@ -107,6 +114,17 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
   app.error(async (err) => {
     log.error({ err }, "Slack listener failed");
   });
+  // Socket Mode: the WebSocket's state is readiness. Bolt keeps its client in the receiver it made.
+  let socketUp = !socketMode;
+  const socketClient = (app as unknown as { receiver?: { client?: SocketEvents } }).receiver?.client;
+  socketClient?.on("connected", () => {
+    socketUp = true;
+  });
+  for (const down of ["close", "disconnected", "reconnecting"] as const) {
+    socketClient?.on(down, () => {
+      socketUp = false;
+    });
+  }
 
   const turns = new TurnTracker(log);
   const api = new SlackApi(app.client, log);
@@ -139,6 +157,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     mode,
     botUserId,
     teamId,
+    ready: async () => socketUp || socketClient === undefined,
     finishMessage: async (location, text) => {
       const channel = location.channel ?? "";
       await new SlackReply(api, channel, undefined, finishBudgets.get(teamId), log).edit(

@@ -123,8 +123,11 @@ describe("two Discord shards sharing Redis", () => {
     await discord?.close();
   });
 
-  it("starts the recommended two shards; each IDENTIFYs as its own [id, 2]; only shard 0 serves web and commands", (ctx) => {
+  it("starts the recommended two shards; each IDENTIFYs as its own [id, 2]; only shard 0 serves web and commands", async (ctx) => {
     if (!redisUp || !discord || !run) return ctx.skip();
+    // Logs reach us asynchronously (pino writes in the background): wait for the start-up summaries.
+    for (let i = 0; i < 200 && !run.lines().some((l) => l.msg === "Web: off, WEB_ENABLED=false"); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(run.output).toContain("Discord: 2 shards (Discord's recommendation)");
     expect(discord.gateway.identifies.map((i) => i.shard).sort()).toEqual([
       [0, 2],

@@ -56,4 +56,17 @@ describe("Slack: Socket Mode", () => {
     expect(ack.payload).toMatchObject({ response_type: "ephemeral", text: expect.stringMatching(/forgot/) });
     expect(await h.testBot.bot.exists(`slack:${h.slack.teamId}:${DM}`)).toBe(false);
   });
+
+  it("is not ready while the WebSocket is down, and ready again once the SDK reconnects", async () => {
+    expect(await h.handle.ready()).toBe(true);
+    // Slack drops the connection (the server stays up, so the client reconnects after its delay).
+    for (const ws of (socket as unknown as { clients: Set<{ terminate(): void }> }).clients) ws.terminate();
+    const until = async (want: boolean, ms: number) => {
+      for (let i = 0; i < ms / 50 && (await h.handle.ready()) !== want; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      return h.handle.ready();
+    };
+    expect(await until(false, 3_000)).toBe(false);
+    expect(await until(true, 15_000)).toBe(true);
+  });
 });
