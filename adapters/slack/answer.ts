@@ -14,6 +14,8 @@ export interface SlackDeps {
   api: SlackApi;
   /** chat.update budgets, one per workspace. */
   budgets: EditBudgetSource;
+  /** chat.postMessage budgets, one per channel (Slack: about one post a second, short bursts allowed). */
+  postBudgets: EditBudgetSource;
   log: Logger;
   cursor: string;
   /** The bot's own user id (`<@U...>` mentions) and bot id (its messages' `bot_id`). */
@@ -87,7 +89,14 @@ export async function answer(
     }),
   ]);
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const slackReply = new SlackReply(d.api, place.channel, place.threadTs, d.budgets.get(place.team), log);
+  const slackReply = new SlackReply(
+    d.api,
+    place.channel,
+    place.threadTs,
+    d.budgets.get(place.team),
+    log,
+    d.postBudgets.get(place.channel),
+  );
   const reply = d.inflight
     ? d.inflight.track("slack", slackReply, (ref) => ({ channel: place.channel, ts: ref.id }))
     : slackReply;
@@ -104,7 +113,6 @@ export async function answer(
   const result = await renderByEditing(deltas, reply, { cursor: d.cursor, signal });
   log.info(
     {
-      conversationId: place.conversationId,
       platform: "slack",
       edits: result.edits,
       messages: result.messages.length,

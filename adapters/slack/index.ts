@@ -134,6 +134,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
       bot,
       api,
       budgets: options.budgets ?? new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 }),
+      postBudgets: new EditBudgets({ edits: 3, perMs: 3_000 }),
       log,
       cursor: options.cursor,
       botUserId,

@@ -36,6 +36,8 @@ export class SlackReply implements EditableReply {
     private readonly threadTs: string | undefined,
     readonly budget: EditBudget,
     private readonly log: Logger,
+    /** chat.postMessage is limited per channel, apart from chat.update's workspace budget. */
+    readonly postBudget?: EditBudget,
   ) {}
 
   /** A post failed for good (not a rate limit): a part of the answer never appeared. */

@@ -86,6 +86,7 @@ export class InflightMessages {
     return {
       maxChars: reply.maxChars,
       budget: reply.budget,
+      ...(reply.postBudget ? { postBudget: reply.postBudget } : {}),
       post: async (text) => {
         const ref = await reply.post(text);
         await note(ref, text);

@@ -4,7 +4,7 @@ import { DeltaReader } from "./deltas.js";
 import { defaultWarning, finalText, UNFINISHED_NOTE } from "./final.js";
 import { displayParts, fenceCloser, type OpenFence, openFenceAt } from "./markdown.js";
 import { type Cut, findCut, graphemeBoundary, SPLIT_LOOKAHEAD } from "./split.js";
-import type { Clock, EditableReply, EditPriority, MessageRef } from "./types.js";
+import type { Clock, EditableReply, EditBudget, EditPriority, MessageRef } from "./types.js";
 
 /** How renderByEditing shows a stream. Every field is optional. */
 export interface RenderOptions {
@@ -188,8 +188,13 @@ class Renderer {
    * Waits for the budget. A stream whose request becomes more urgent while it
    * waits (its first text arrived, or it ended) asks again at the new priority.
    */
+  /** Posts draw on the reply's post budget when it has one; edits on its (edit) budget. */
+  private budgetFor(post: boolean): EditBudget {
+    return post ? (this.reply.postBudget ?? this.reply.budget) : this.reply.budget;
+  }
+
   private async acquire(): Promise<void> {
-    const budget = this.reply.budget;
+    const budget = this.budgetFor(this.ref === undefined);
     for (;;) {
       const priority = this.priority();
       if (priority === "final") return budget.acquire(undefined, "final");
@@ -208,6 +213,7 @@ class Renderer {
 
   /** Sends one request; false when the platform failed and rendering stopped. */
   private async send(request: Request): Promise<boolean> {
+    const post = this.ref === undefined;
     try {
       if (this.ref) {
         await this.reply.edit(this.ref, request.text);
@@ -218,7 +224,7 @@ class Renderer {
       }
     } catch (err) {
       if (isRateLimit(err)) {
-        await this.rateLimitedFor(err.retryAfterMs);
+        await this.rateLimitedFor(err.retryAfterMs, post);
         return true;
       }
       await this.fail(err);
@@ -238,9 +244,9 @@ class Renderer {
     return true;
   }
 
-  private async rateLimitedFor(retryAfterMs: number): Promise<void> {
+  private async rateLimitedFor(retryAfterMs: number, post: boolean): Promise<void> {
     this.rateLimited++;
-    this.reply.budget.pause(retryAfterMs);
+    this.budgetFor(post).pause(retryAfterMs);
     // Also wait here: a budget that ignores pause() must not make us hammer the platform.
     await this.clock.sleep(retryAfterMs);
   }
@@ -262,7 +268,7 @@ class Renderer {
         return;
       } catch (retryErr) {
         if (!isRateLimit(retryErr)) return;
-        await this.rateLimitedFor(retryErr.retryAfterMs);
+        await this.rateLimitedFor(retryErr.retryAfterMs, false);
       }
     }
   }

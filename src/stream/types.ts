@@ -33,8 +33,14 @@ export interface EditBudget {
 export interface EditableReply {
   /** The longest text one message may hold, in UTF-16 code units (Discord 2,000; Slack ~4,000). */
   readonly maxChars: number;
-  /** The budget every post and edit draws on. */
+  /** The budget every edit (and, without `postBudget`, every post) draws on. */
   readonly budget: EditBudget;
+  /**
+   * The budget new messages draw on, where the platform limits posting apart
+   * from editing (Slack: chat.postMessage per channel, chat.update per
+   * workspace). Default: `budget`.
+   */
+  readonly postBudget?: EditBudget;
   post(text: string): Promise<MessageRef>;
   edit(ref: MessageRef, text: string): Promise<void>;
 }

@@ -90,6 +90,8 @@ describe("Slack: what reaches Slack", () => {
     const items = Array.from({ length: 500 }, (_, i) => `- R&D item ${i} & more`);
     const answer = `Lists and ampersands:\n\n${items.join("\n")}`;
     h.testBot.fake.respond(() => ({ text: answer }));
+    const rendered = () => h.logs.filter((l) => l.msg === "reply rendered").length;
+    const renderedBefore = rendered();
     const ts = await ask("a dense list");
     const shownText = () =>
       h.slack
@@ -101,6 +103,8 @@ describe("Slack: what reaches Slack", () => {
       15_000,
       "the whole list",
     );
+    // Done only once the renderer is (no request of this answer may spill into the next test).
+    await h.slack.waitFor(() => rendered() > renderedBefore, 15_000, "the render to end");
     for (let i = 0; i < 500; i++) expect(shownText()).toContain(`R&amp;D item ${i} &amp; more`);
     expect(
       h.slack.calls.some((c) => c.method.startsWith("chat.") && c.params.text?.length > SLACK_TEXT_LIMIT),
@@ -115,7 +119,7 @@ describe("Slack: what reaches Slack", () => {
     await waitForAnswer(h, CHANNEL, ts, answer);
     const limited = h.slack.calls.filter((c) => c.method === "chat.update").length;
     expect(limited).toBeGreaterThan(1);
-    const logged = h.logs.find((l) => l.method === "chat.update" && l.slackCode === "ratelimited");
+    const logged = h.logs.filter((l) => l.method === "chat.update" && l.slackCode === "ratelimited").at(-1);
     expect(logged?.retryAfterMs).toBe(1_000);
   });
 
@@ -179,7 +183,7 @@ describe("Slack: the workspace's edit budget", () => {
   });
   afterAll(() => h.close());
 
-  it("draws every post and edit of concurrent answers from one budget per workspace", async () => {
+  it("draws every edit of concurrent answers from one budget per workspace; first posts do not wait on it", async () => {
     h.testBot.fake.respond((body) =>
       slowly(`Answer to ${body.messages.at(-1).content}, streamed in parts.`, 5, 30),
     );
@@ -193,11 +197,10 @@ describe("Slack: the workspace's edit budget", () => {
     );
     for (const [i, ts] of threads.entries())
       await waitForAnswer(h, CHANNEL, ts, `Answer to q${i}, streamed in parts.`);
-    const requests = h.slack.calls.filter(
-      (c) => c.method === "chat.postMessage" || c.method === "chat.update",
-    );
-    expect(requests.length).toBeGreaterThanOrEqual(6);
-    expect(granted.length).toBeGreaterThanOrEqual(requests.length);
+    // chat.update is limited per workspace; chat.postMessage per channel (its own budget).
+    const updates = h.slack.calls.filter((c) => c.method === "chat.update");
+    expect(updates.length).toBeGreaterThanOrEqual(3);
+    expect(granted.length).toBeGreaterThanOrEqual(updates.length);
     expect(new Set(granted)).toEqual(new Set([h.slack.teamId]));
   });
 });
