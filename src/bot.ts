@@ -69,10 +69,11 @@ export const INCOMPLETE_MARK = "\n\n[this answer was interrupted]";
  * `reply` and render the deltas; everything else (queueing, memory, context
  * fitting, logging) happens here.
  *
- * A partial answer (model failed or the turn was stopped after some text) is
- * stored with `incomplete: true` and sent back to the model with
- * INCOMPLETE_MARK, so the next turn knows it was cut off. A turn that fails
- * before any text stores the user message only.
+ * A partial answer (model failed or the turn was stopped, after some text or
+ * none) is stored with `incomplete: true` and sent back to the model with
+ * INCOMPLETE_MARK, so the next turn knows it was cut off, and a reloaded chat
+ * shows the question was not answered. A turn refused before it began (no
+ * model, shutting down) stores nothing.
  */
 export class Bot {
   readonly model: ChatModel | null;
@@ -202,8 +203,9 @@ export class Bot {
       );
       stored = true;
     } finally {
-      if (!stored && text.length > 0) {
-        // Failed, aborted, or the consumer stopped iterating: keep what the user saw.
+      if (!stored && generation !== undefined) {
+        // Failed, aborted, or the consumer stopped iterating: keep what the user saw (maybe
+        // nothing), marked incomplete, so history shows the question was not fully answered.
         error ??= "aborted";
         await this.store
           .append(
@@ -283,8 +285,10 @@ export function toModelMessages(history: StoredMessage[]): ChatMessage[] {
   const authors = new Set(history.filter((m) => m.role === "user").map((m) => m.author?.id ?? ""));
   const named = authors.size > 1;
   return history.map((m) => {
-    if (m.role === "assistant")
-      return { role: "assistant", content: m.incomplete ? m.text + INCOMPLETE_MARK : m.text };
+    if (m.role === "assistant") {
+      if (!m.incomplete) return { role: "assistant", content: m.text };
+      return { role: "assistant", content: m.text ? m.text + INCOMPLETE_MARK : INCOMPLETE_MARK.trim() };
+    }
     const content = named && m.author ? `[${m.author.name}] ${m.text}` : m.text;
     return { role: "user", content };
   });

@@ -162,7 +162,7 @@ describe("turns", () => {
     expect(t.fake.lastBody.messages.slice(1)).toEqual([{ role: "user", content: "new question" }]);
   });
 
-  it("a failure before any text stores only the user message", async () => {
+  it("a failure before any text stores the question and an empty answer marked incomplete", async () => {
     t = await makeTestBot();
     t.fake.enqueue({ status: 401 });
     const id = "web:auth";
@@ -172,7 +172,21 @@ describe("turns", () => {
       code: "auth",
       userMessage: expect.stringContaining("API key"),
     });
-    expect((await t.bot.history(id)).map((m) => m.role)).toEqual(["user"]);
+    const history = await t.bot.history(id);
+    expect(history.map((m) => [m.role, m.text, m.incomplete])).toEqual([
+      ["user", "q", undefined],
+      ["assistant", "", true],
+    ]);
+    // The next turn tells the model the question went unanswered.
+    t.fake.enqueue({ text: "ok" });
+    for await (const _ of t.bot.reply({ conversationId: id, author: alice, text: "again" })) {
+      // read it
+    }
+    expect(t.fake.lastBody.messages.slice(1)).toEqual([
+      { role: "user", content: "q" },
+      { role: "assistant", content: "[this answer was interrupted]" },
+      { role: "user", content: "again" },
+    ]);
   });
 
   it("stopping early (abort) keeps what was shown, marked incomplete", async () => {

@@ -117,6 +117,13 @@ describe("the bot process", () => {
       body: JSON.stringify({ message: "one more" }),
     });
     expect(refused.status).toBe(503);
+    const refusedStream = await fetch(`${bot.baseUrl}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "and one more" }),
+    });
+    expect(refusedStream.status).toBe(503);
+    expect((await refusedStream.json()).error.code).toBe("unavailable");
     expect((await refused.json()).error).toMatchObject({
       code: "unavailable",
       message: expect.stringMatching(/restarting/),

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Bot, Incoming } from "../../src/bot.js";
-import { toChatError } from "../../src/errors.js";
+import { toChatError, UnavailableError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { errorBody, statusForChatError, WebError } from "./http.js";
 import { SseWriter } from "./sse.js";
@@ -114,7 +114,12 @@ async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply
   return reply.send({ response: text, conversation_id: chat.conversationId });
 }
 
-async function answerStreaming(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply): Promise<void> {
+async function answerStreaming(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply): Promise<unknown> {
+  if (deps.bot.isDraining) {
+    // Shutting down: a plain 503 before any stream opens, so a load balancer can retry elsewhere.
+    const refused = new UnavailableError();
+    return reply.code(503).header("retry-after", "1").send(errorBody(refused.code, refused.userMessage));
+  }
   const controller = abortOnDisconnect(reply);
   // Headers set by hooks (CORS) live on the Fastify reply; a hijacked reply must copy them itself.
   const headers: Record<string, string | number | string[]> = {};
