@@ -50,16 +50,14 @@ async function main(): Promise<void> {
     log,
   });
   log.info(`Memory: ${store.kind} (${redactUrl(config.store.url)})`);
-  let activeTurns = () => 0;
-  const metrics = config.metricsEnabled ? new Metrics({ activeTurns: () => activeTurns() }) : undefined;
-  const bot = new Bot({
+  const bot: Bot = new Bot({
     model,
     store,
     log,
     systemPrompt: config.llm.systemPrompt,
     contextTokens: config.llm.contextTokens,
     notConfiguredMessage: NO_MODEL_HELP,
-    onTurn: metrics ? (stats) => metrics.recordTurn(stats) : undefined,
+    onTurn: (stats) => metrics?.recordTurn(stats),
     // SQLite means one process: the in-process queue is the whole lock. Shared stores mean replicas.
     lock:
       store.kind === "sqlite"
@@ -67,7 +65,7 @@ async function main(): Promise<void> {
         : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
   });
 
-  activeTurns = () => bot.activeTurns;
+  const metrics = config.metricsEnabled ? new Metrics({ activeTurns: () => bot.activeTurns }) : undefined;
   const surfaces: Surface[] = [];
   // Messages being streamed are remembered, so a crash of this (or another) process never leaves a cursor.
   const inflight = new InflightMessages(store.state, store.atomic, { cursor: config.cursor, log });

@@ -63,7 +63,7 @@ export class Metrics {
     });
     this.edits = new Counter({
       name: "chatbot_edits_total",
-      help: "Posts and edits sent to a platform.",
+      help: "Requests drawn from a platform's edit budget: edits, and on Discord also posts.",
       labelNames: ["platform"],
       registers,
     });
