@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { FakeGateway } from "./discord-gateway.js";
 import {
   FakeDiscordApi,
@@ -10,6 +9,7 @@ import {
   type Wire,
 } from "./discord-rest.js";
 import { type FakeChannel, type FakeUser, FakeWorld, messagePayload, snowflake } from "./discord-world.js";
+import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
 export type { FakeFailure, FakeMessage, InteractionCallback } from "./discord-rest.js";
@@ -63,19 +63,12 @@ export class FakeDiscord {
   private readonly api: FakeDiscordApi;
   private readonly files = new Map<string, { body: Buffer; contentType: string; delayMs: number }>();
   private readonly events = new EventEmitter();
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
-  private port = 0;
+  private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
 
   private constructor(options: FakeDiscordOptions) {
     this.events.setMaxListeners(100);
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
     this.gateway = new FakeGateway(
-      this.server,
+      this.http.server,
       {
         token: this.token,
         messageContentAllowed: options.messageContentAllowed ?? true,
@@ -99,18 +92,17 @@ export class FakeDiscord {
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
     const fake = new FakeDiscord(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
-    fake.port = (fake.server.address() as AddressInfo).port;
+    await fake.http.listen();
     return fake;
   }
 
   /** DISCORD_API_URL: discord.js adds `/v10/...`. */
   get apiUrl(): string {
-    return `http://127.0.0.1:${this.port}/api`;
+    return `http://127.0.0.1:${this.http.port}/api`;
   }
 
   get gatewayUrl(): string {
-    return `ws://127.0.0.1:${this.port}/gateway`;
+    return `ws://127.0.0.1:${this.http.port}/gateway`;
   }
 
   get messages(): Map<string, FakeMessage> {
@@ -174,7 +166,7 @@ export class FakeDiscord {
       contentType: contentType ?? "application/octet-stream",
       delayMs,
     });
-    const url = `http://127.0.0.1:${this.port}/attachments/${id}/${filename}`;
+    const url = `http://127.0.0.1:${this.http.port}/attachments/${id}/${filename}`;
     return {
       id,
       filename,
@@ -288,8 +280,7 @@ export class FakeDiscord {
 
   async close(): Promise<void> {
     await this.gateway.close();
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.http.close();
   }
 
   private changed(): void {
@@ -312,7 +303,7 @@ export class FakeDiscord {
       method,
       path,
       query: Object.fromEntries(url.searchParams),
-      body: parse(raw),
+      body: jsonOr(raw),
       status: 0,
     };
     this.calls.push(call);
@@ -332,22 +323,4 @@ export class FakeDiscord {
     const [status, payload, headers] = this.api.answer(method, path, call.body, req.headers.authorization);
     send(status, payload, headers);
   }
-}
-
-function parse(raw: string): unknown {
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (c: Buffer) => parts.push(c));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 /** What a fake model server answers to one request. */
 export interface FakeReply {
@@ -55,22 +55,18 @@ export abstract class FakeLlmServer {
   clientAborts = 0;
   private responder: Responder;
   private readonly queue: FakeReply[] = [];
-  private readonly sockets = new Set<import("node:net").Socket>();
-  private server!: Server;
-  protected port = 0;
+  private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
 
   protected constructor(defaultResponder: Responder) {
     this.responder = defaultResponder;
   }
 
-  protected async listen(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+  protected listen(): Promise<void> {
+    return this.http.listen();
+  }
+
+  protected get port(): number {
+    return this.http.port;
   }
 
   /** Sets how every later request is answered. */
@@ -89,8 +85,7 @@ export abstract class FakeLlmServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.http.close();
   }
 
   protected abstract path: string;
@@ -101,12 +96,7 @@ export abstract class FakeLlmServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = raw;
-    }
+    const body = jsonOr(raw);
     const recorded: RecordedRequest = { path: req.url ?? "", body, headers: req.headers };
     this.requests.push(recorded);
     if (!req.url?.endsWith(this.path)) {
@@ -156,15 +146,6 @@ export abstract class FakeLlmServer {
     this.writeEnd(res);
     res.end();
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (c: Buffer) => parts.push(c));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 export function delay(ms: number): Promise<void> {

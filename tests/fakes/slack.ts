@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 import { type FakeSlackOptions, FakeSlackWorkspace } from "./slackWorkspace.js";
 
 export type { FakeSlackMessage, FakeSlackOptions, FakeSlackUser } from "./slackWorkspace.js";
@@ -36,9 +36,7 @@ export class FakeSlack extends FakeSlackWorkspace {
   readonly calls: SlackCall[] = [];
   private readonly failures = new Map<string, FakeSlackFailure[]>();
   private readonly events = new EventEmitter();
-  private readonly sockets = new Set<Socket>();
-  private server!: Server;
-  private port = 0;
+  private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
 
   private constructor(options: FakeSlackOptions) {
     super(options);
@@ -47,24 +45,17 @@ export class FakeSlack extends FakeSlackWorkspace {
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
     const fake = new FakeSlack(options);
-    fake.server = createServer((req, res) => void fake.handle(req, res));
-    fake.server.on("connection", (s) => {
-      fake.sockets.add(s);
-      s.on("close", () => fake.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
-    fake.port = (fake.server.address() as AddressInfo).port;
+    await fake.http.listen();
     return fake;
   }
 
   /** What to give as SLACK_API_URL. */
   get apiUrl(): string {
-    return `http://127.0.0.1:${this.port}/api/`;
+    return `http://127.0.0.1:${this.http.port}/api/`;
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.http.close();
   }
 
   /** Makes the next call(s) of `method` fail. */
@@ -149,24 +140,7 @@ function parseParams(raw: string, contentType: string | undefined): Record<strin
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(raw)) {
     // The SDK JSON-encodes nested values (blocks, attachments) in form bodies.
-    out[k] = /^[[{]/.test(v) ? safeJson(v) : v;
+    out[k] = /^[[{]/.test(v) ? jsonOr(v) : v;
   }
   return out;
-}
-
-function safeJson(v: string): unknown {
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (c: Buffer) => parts.push(c));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
 }
