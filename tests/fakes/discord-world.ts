@@ -6,33 +6,10 @@
  * from them.
  */
 
-/** Discord's epoch (2015-01-01) in ms; snowflakes count from it. */
-const DISCORD_EPOCH_MS = 1_420_070_400_000n;
-let increment = 0n;
+import { snowflake, snowflakeOnShard } from "./discord-ids.js";
 
-/** A real-looking snowflake (18-19 digits), increasing with time. */
-export function snowflake(): string {
-  increment = (increment + 1n) % 4096n;
-  return (((BigInt(Date.now()) - DISCORD_EPOCH_MS) << 22n) | increment).toString();
-}
-
-/**
- * The shard a guild's events go to, Discord's formula: `(guild_id >> 22) % shard_count`.
- * Events without a guild (DMs) go to shard 0.
- */
-export function shardOf(guildId: string | undefined, shardCount: number): number {
-  if (guildId === undefined) return 0;
-  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
-}
-
-/** A snowflake whose guild would land on `shardId` of `shardCount` (its timestamp is nudged back a few ms). */
-export function snowflakeOnShard(shardId: number, shardCount: number): string {
-  increment = (increment + 1n) % 4096n;
-  const count = BigInt(shardCount);
-  const ms = BigInt(Date.now()) - DISCORD_EPOCH_MS;
-  const onShard = ms - ((((ms - BigInt(shardId)) % count) + count) % count);
-  return ((onShard << 22n) | increment).toString();
-}
+export { shardOf, snowflake, snowflakeOnShard } from "./discord-ids.js";
+export { messagePayload } from "./discord-message.js";
 
 export const ChannelTypes = { GuildText: 0, DM: 1, PublicThread: 11, GuildForum: 15 } as const;
 
@@ -319,60 +296,4 @@ export class FakeWorld {
       guild_scheduled_events: [],
     };
   }
-}
-
-/**
- * A message as Discord returns and dispatches it. Mentions are resolved from
- * the content (`<@id>`, `<@&id>`) as Discord does; a reply also mentions the
- * replied-to author (Discord's default ping).
- */
-export function messagePayload(fields: {
-  id: string;
-  channel: FakeChannel;
-  author: FakeUser;
-  content: string;
-  world: FakeWorld;
-  attachments?: unknown[];
-  type?: number;
-  replied?: { id: string; authorId: string; payload: Record<string, unknown> };
-  /** The bot's own messages come back without `member`. */
-  withMember?: boolean;
-}): Record<string, unknown> {
-  const { channel, world, replied } = fields;
-  const inGuild = channel.guild_id !== undefined;
-  const mentions = world.people.filter(
-    (u) => new RegExp(`<@!?${u.id}>`).test(fields.content) || u.id === replied?.authorId,
-  );
-  return {
-    id: fields.id,
-    type: fields.type ?? (replied ? 19 : 0),
-    channel_id: channel.id,
-    ...(inGuild && { guild_id: channel.guild_id }),
-    author: fields.author,
-    ...(inGuild &&
-      fields.withMember !== false && { member: world.memberPayload(fields.author, false, channel.guild_id) }),
-    content: fields.content,
-    timestamp: new Date().toISOString(),
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: mentions.map((u) =>
-      inGuild ? { ...u, member: world.memberPayload(u, false, channel.guild_id) } : u,
-    ),
-    mention_roles: [...fields.content.matchAll(/<@&(\d+)>/g)].map((m) => m[1]),
-    attachments: fields.attachments ?? [],
-    embeds: [],
-    pinned: false,
-    flags: 0,
-    components: [],
-    ...(replied && {
-      message_reference: {
-        type: 0,
-        message_id: replied.id,
-        channel_id: channel.id,
-        guild_id: channel.guild_id,
-      },
-      referenced_message: replied.payload,
-    }),
-  };
 }
