@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { LeaseLock } from "../src/memory/lock.js";
 import { createStore, type KeyvConversationStore } from "../src/memory/store.js";
+import { LeaseLock } from "../src/replicas/lock.js";
 import { reachable } from "../tests/helpers/backends.js";
 
 /**
@@ -53,7 +53,7 @@ async function sharedWork(store: KeyvConversationStore, lock: LeaseLock, id: str
 
 async function measure(backend: string, url: string, turns: number, concurrency: number): Promise<Row> {
   const store = createStore(url, { maxMessages: 100, ttlMs: 600_000, purgeIntervalMs: 0 });
-  const lock = new LeaseLock(store.atomic, { leaseMs: 30_000 });
+  const lock = new LeaseLock(store.coordination.atomic, { leaseMs: 30_000 });
   const run = `bench:${randomUUID()}`;
   // Warm up connections and prepared paths.
   for (let i = 0; i < 20; i++) await sharedWork(store, lock, `${run}:warm`);

@@ -1,9 +1,17 @@
+import { RESTART_NOTE } from "./texts.js";
+
 /**
- * Every failure a user can see is a ChatError with a stable `code` and a
- * sentence fit to show in a chat (`userMessage`). One catch per turn maps
- * whatever went wrong to one of these (see `toChatError`).
+ * Every error of this program carries a stable `code` from the lists below;
+ * logs, metrics and API answers use it. Three families:
+ *
+ * - ChatErrorCode: a turn failed; the person in the chat reads `userMessage`.
+ *   One catch per turn maps whatever went wrong to one of these (`toChatError`).
+ * - StartErrorCode: start-up failed for a reason the operator must fix; the
+ *   message says what to do.
+ * - OtherErrorCode: failures passed between parts of the program (a platform
+ *   call, a bad signature, a bad setting), each logged where it is handled.
  */
-export type ErrorCode =
+export type ChatErrorCode =
   | "auth"
   | "rate_limited"
   | "context_too_long"
@@ -15,8 +23,39 @@ export type ErrorCode =
   | "unavailable"
   | "model_error";
 
+export type StartErrorCode =
+  | "slack_no_token"
+  | "slack_no_signing_secret"
+  | "slack_no_http_server"
+  | "slack_bad_token"
+  | "discord_no_token"
+  | "discord_bad_token"
+  | "discord_disallowed_intents"
+  | "discord_shard_failed"
+  | "shards_need_shared_store";
+
+export type OtherErrorCode =
+  /** A setting in the environment is invalid (ConfigError). */
+  | "config"
+  /** A platform answered "rate limited" (PlatformRateLimitError). */
+  | "platform_rate_limited"
+  /** A Slack Web API call failed (SlackApiError; `slackCode` says which way). */
+  | "slack_api"
+  /** A request to /slack/events had a missing, wrong or stale signature. */
+  | "slack_signature";
+
+/** Start-up failed for a reason the person running the bot has to fix; `message` says how. */
+export class StartError extends Error {
+  readonly code: StartErrorCode;
+  constructor(code: StartErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "StartError";
+    this.code = code;
+  }
+}
+
 export class ChatError extends Error {
-  readonly code: ErrorCode;
+  readonly code: ChatErrorCode;
   /** A short sentence for the person in the chat; never contains secrets. */
   readonly userMessage: string;
   /** Whether trying the same request again may succeed. */
@@ -25,7 +64,7 @@ export class ChatError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: ErrorCode,
+    code: ChatErrorCode,
     message: string,
     userMessage: string,
     options: { retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {},
@@ -97,11 +136,7 @@ export class AbortedError extends ChatError {
 /** A turn cut off because the bot is shutting down (its shutdown timeout ran out). */
 export class ShutdownError extends ChatError {
   constructor() {
-    super(
-      "aborted",
-      "The bot shut down during the turn",
-      "The bot restarted before finishing this answer. Please ask again.",
-    );
+    super("aborted", "The bot shut down during the turn", RESTART_NOTE);
   }
 }
 

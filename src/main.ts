@@ -1,193 +1,186 @@
-import type { FastifyInstance } from "fastify";
-import { startDiscord } from "../adapters/discord/index.js";
-import { startSlack } from "../adapters/slack/index.js";
-import { createWebServer, type ReadyCheck, registerOpsRoutes } from "../adapters/web/index.js";
-import { Bot } from "./bot.js";
-import { type Config, loadConfigOrExit, secretsOf } from "./config.js";
-import { ShutdownError } from "./errors.js";
-import { createModel } from "./llm/index.js";
-import { detectOllama, OLLAMA_URL } from "./llm/ollama.js";
-import { createLogger, type Logger } from "./log.js";
-import { type Finisher, InflightMessages } from "./memory/inflight.js";
-import { LeaseLock } from "./memory/lock.js";
-import { type EditBudgetSource, SharedEditBudgets } from "./memory/shared-budget.js";
-import { createStore } from "./memory/store.js";
-import { Metrics } from "./metrics.js";
-import { EditBudgets } from "./stream/index.js";
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runShardManager, startDiscord } from "../adapters/discord/index.js";
+import { POST_WINDOW_MS, POSTS_PER_WINDOW, startSlack } from "../adapters/slack/index.js";
+import {
+  createWebServer,
+  type HttpServer,
+  type ReadyCheck,
+  registerOpsRoutes,
+  webSurface,
+} from "../adapters/web/index.js";
+import { loadConfigOrExit, secretsOf } from "./config/index.js";
+import { buildCore, type Core } from "./core.js";
+import { ShutdownError, StartError } from "./errors.js";
+import { createLogger } from "./log.js";
+import { NO_MODEL_HELP } from "./texts.js";
+import type { Surface } from "./turn/index.js";
 
-/** Something started that must be stopped on shutdown. */
-interface Surface {
-  name: string;
-  /** Stops taking events, lets its answers in flight finish for up to `graceMs`, then ends them. */
-  stop(graceMs: number): Promise<void>;
-  /** Whether it is connected now (for /ready). */
-  ready?: ReadyCheck;
-}
-
-const NO_MODEL_HELP =
-  "No model is configured. Set OPENAI_API_KEY (OpenAI), ANTHROPIC_API_KEY (Anthropic), or " +
-  "OPENAI_BASE_URL=http://localhost:11434/v1 with LLM_MODEL for a local Ollama, in .env, and restart.";
-
-/** Composition root: reads config, builds the core, starts every surface whose credentials are present. */
+/**
+ * The one composition root: reads config, builds the core, starts every
+ * surface whose credentials are present, and stops them on SIGTERM/SIGINT.
+ *
+ * Arguments choose the mode: none runs the bot; `--shards` runs the Discord
+ * shard manager, which starts this same file once per shard;
+ * `--surfaces=discord,slack,web` starts only those surfaces (the manager
+ * gives shards other than 0 `--surfaces=discord`).
+ */
 async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   // An SDK's stray promise (e.g. Slack's Socket Mode client stopped while reconnecting rejects
   // with nothing) must not take down every conversation on every platform: log it loudly.
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
-
-  await useLocalOllamaIfNothingElse(config, log);
-  const model = createModel(config.llm);
-  if (model)
-    log.info(
-      `Model: ${model.provider} ${model.model}${config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : ""}`,
-    );
-  else log.warn(NO_MODEL_HELP);
-
-  const store = createStore(config.store.url, {
-    maxMessages: config.store.maxMessages,
-    ttlMs: config.store.ttlMs,
-    log,
-  });
-  log.info(`Memory: ${store.kind} (${redactUrl(config.store.url)})`);
-  const bot: Bot = new Bot({
-    model,
-    store,
-    log,
-    systemPrompt: config.llm.systemPrompt,
-    contextTokens: config.llm.contextTokens,
-    notConfiguredMessage: NO_MODEL_HELP,
-    onTurn: (stats) => metrics?.recordTurn(stats),
-    // SQLite means one process: the in-process queue is the whole lock. Shared stores mean replicas.
-    lock:
-      store.kind === "sqlite"
-        ? undefined
-        : new LeaseLock(store.atomic, { leaseMs: config.store.lockLeaseMs, log }),
-  });
-
-  const metrics = config.metricsEnabled ? new Metrics({ activeTurns: () => bot.activeTurns }) : undefined;
-  const surfaces: Surface[] = [];
-  // Messages being streamed are remembered, so a crash of this (or another) process never leaves a cursor.
-  const inflight = new InflightMessages(store.state, store.atomic, { cursor: config.cursor, log });
-  await inflight.start();
-  const finishers: Record<string, Finisher> = {};
-  // With Redis, replicas draw platform edits from one shared window per workspace/channel.
-  const budgetsFor = (name: string, edits: number, perMs: number): EditBudgetSource => {
-    const local = new EditBudgets({ edits, perMs });
-    const source = store.redisEval
-      ? new SharedEditBudgets(local, store.redisEval, { edits, perMs, name })
-      : local;
-    return metrics ? metrics.countBudgets(name, source) : source;
-  };
-  let web: FastifyInstance | undefined;
-  if (config.web.enabled) {
-    web = await createWebServer({
-      bot,
-      config: { ...config.web, cursor: config.cursor },
-      log,
-      modelStatus: () => (model ? { configured: true } : { configured: false, message: NO_MODEL_HELP }),
-    });
+  try {
+    if (args.shards) return await runShardManager(config, log.child({ role: "shard-manager" }), thisFile());
+    const core = await buildCore(config, log);
+    await core.replicas.recovery.start();
+    const { surfaces, http } = await startSurfaces(core, args.surfaces);
+    core.replicas.recovery.watch(finishersOf(surfaces));
+    if (http) await listen(http, core, surfaces);
+    stopOnSignal(core, surfaces, http);
+  } catch (err) {
+    if (!(err instanceof StartError)) throw err;
+    log.error({ code: err.code, err: err.cause }, err.message);
+    log.flush();
+    process.exitCode = 1;
+    setTimeout(() => process.exit(), 100).unref();
   }
+}
 
-  if (config.slack.botToken) {
-    if (!config.slack.appToken && !web) {
-      log.warn(
-        "Slack: off, HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode",
-      );
-    } else {
-      const slack = await startSlack({
-        bot,
-        config: config.slack,
-        cursor: config.cursor,
-        log,
-        http: web,
-        budgets: budgetsFor("slack", config.slack.editsPerMinute, 60_000),
-        inflight,
-      });
-      finishers.slack = slack.finishMessage;
-      surfaces.push({
-        name: "slack",
-        stop: (graceMs) => slack.stop({ graceMs }),
-        ready: () => slack.ready(),
-      });
-      log.info(`Slack: on (${config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"})`);
-    }
-  } else log.info("Slack: off, SLACK_BOT_TOKEN is not set");
+/** One platform the bot can run on: whether it is wanted and configured here, and how to start it. */
+interface SurfaceStarter {
+  name: "web" | "slack" | "discord";
+  /** As logs name it: "Slack". */
+  label: string;
+  /** What the "on" line adds: how it is reached. */
+  how(): string;
+  /** Undefined: start it; a sentence: why it stays off. */
+  off(): string | undefined;
+  start(): Promise<Surface>;
+}
 
-  if (config.discord.token) {
-    const discord = await startDiscord({
-      bot,
-      config: config.discord,
-      cursor: config.cursor,
-      log,
-      budgets: budgetsFor("discord", config.discord.editsPer5s, 5_000),
-      inflight,
-    });
-    finishers.discord = discord.finishMessage;
-    surfaces.push({
+/** Starts web, Slack and Discord (those allowed by `only` whose credentials are set); says what it skipped. */
+async function startSurfaces(
+  core: Core,
+  only: Set<string> | undefined,
+): Promise<{ surfaces: Surface[]; http: HttpServer | undefined }> {
+  const { config, log, bot, turns } = core;
+  const recovery = core.replicas.recovery;
+  const cursor = config.cursor;
+  let http: HttpServer | undefined;
+  const starters: SurfaceStarter[] = [
+    {
+      name: "web",
+      label: "Web",
+      how: () => `port ${config.web.port}`,
+      off: () => (config.web.enabled ? undefined : "WEB_ENABLED=false"),
+      start: async () => {
+        const modelStatus = () =>
+          core.model ? { configured: true } : { configured: false, message: NO_MODEL_HELP };
+        http = await createWebServer({ bot, turns, config: { ...config.web, cursor }, log, modelStatus });
+        return webSurface(turns);
+      },
+    },
+    {
+      name: "slack",
+      label: "Slack",
+      how: () => (config.slack.appToken ? "Socket Mode" : "HTTP events at /slack/events"),
+      off: () =>
+        !config.slack.botToken
+          ? "SLACK_BOT_TOKEN is not set"
+          : !config.slack.appToken && !http
+            ? "HTTP events need the web server (WEB_ENABLED=true) or SLACK_APP_TOKEN for Socket Mode"
+            : undefined,
+      start: () =>
+        startSlack({
+          ...{ bot, turns, config: config.slack, cursor, log, http, recovery },
+          budgets: core.budgets("slack", config.slack.editsPerMinute, 60_000),
+          postBudgets: core.budgets("slack", POSTS_PER_WINDOW, POST_WINDOW_MS, "slack-post"),
+        }),
+    },
+    {
       name: "discord",
-      stop: (graceMs) => discord.stop({ graceMs }),
-      ready: () => discord.ready(),
-    });
-    log.info("Discord: on (gateway connected)");
-  } else log.info("Discord: off, DISCORD_TOKEN is not set");
+      label: "Discord",
+      how: () => "gateway connected",
+      off: () => (config.discord.token ? undefined : "DISCORD_TOKEN is not set"),
+      start: () =>
+        startDiscord({
+          ...{ bot, turns, config: config.discord, cursor, log, recovery },
+          budgets: core.budgets("discord", config.discord.editsPer5s, 5_000),
+        }),
+    },
+  ];
+  const surfaces: Surface[] = [];
+  for (const starter of starters) {
+    const off = only && !only.has(starter.name) ? `not in --surfaces=${[...only].join(",")}` : starter.off();
+    if (off) {
+      log.info(`${starter.label}: off, ${off}`);
+      continue;
+    }
+    surfaces.push(await starter.start());
+    log.info(`${starter.label}: on (${starter.how()})`);
+  }
+  return { surfaces, http };
+}
 
-  if (web) {
-    const checks: Record<string, ReadyCheck> = {
-      // Not ready once shutting down, so a load balancer stops sending new requests at once.
-      accepting: async () => !bot.isDraining,
-      store: () => store.exists("ready:probe").then(() => true),
-    };
-    for (const s of surfaces) if (s.ready) checks[s.name] = s.ready;
-    registerOpsRoutes(web, { checks, metricsText: metrics ? () => metrics.text() : undefined });
-    if (metrics) log.info("Metrics: on, at /metrics");
-    await web.listen({ port: config.web.port, host: config.web.host });
-    const address = web.server.address();
-    const port = typeof address === "object" && address ? address.port : config.web.port;
-    const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
-    log.info(`Web: chat page and API at http://${shown}:${port}/`);
-  } else log.info("Web: off, WEB_ENABLED=false");
+function finishersOf(surfaces: Surface[]) {
+  return Object.fromEntries(surfaces.flatMap((s) => (s.finisher ? [[s.name, s.finisher] as const] : [])));
+}
 
-  const sweep = () =>
-    inflight
-      .sweep(finishers)
-      .then((n) => n > 0 && log.info({ finished: n }, "finished messages a stopped process left streaming"))
-      .catch((err) => log.warn({ err }, "could not finish messages left streaming"));
-  void sweep();
-  const sweepTimer = setInterval(sweep, 30_000);
-  sweepTimer.unref();
+/** Adds /ready (store, accepting, each surface) and /metrics, then listens. */
+async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promise<void> {
+  const { config, log, bot, store, metrics } = core;
+  const checks: Record<string, ReadyCheck> = {
+    // Not ready once shutting down, so a load balancer stops sending new requests at once.
+    accepting: async () => !bot.isDraining,
+    store: () => store.exists("ready:probe").then(() => true),
+  };
+  for (const s of surfaces) if (s.name !== "web") checks[s.name] = () => s.ready();
+  registerOpsRoutes(http, { checks, metricsText: metrics ? () => metrics.text() : undefined });
+  if (metrics) log.info("Metrics: on, at /metrics");
+  await http.listen({ port: config.web.port, host: config.web.host });
+  const address = http.server.address();
+  const port = typeof address === "object" && address ? address.port : config.web.port;
+  const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
+  log.info(`Web: chat page and API at http://${shown}:${port}/`);
+}
 
+/**
+ * On SIGTERM/SIGINT: refuse new turns, let every surface stop taking events
+ * and finish its turns for SHUTDOWN_TIMEOUT_MS (the rest end with the restart
+ * note), then close the store and exit 0. A hard deadline 15 s later exits
+ * anyway (final edits may still wait for an exhausted edit budget).
+ */
+function stopOnSignal(core: Core, surfaces: Surface[], http: HttpServer | undefined): void {
+  const { config, log, bot, store } = core;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal, activeTurns: bot.activeTurns }, "shutting down: finishing turns in flight");
-    // Platforms stop taking events at once (Slack HTTP answers 503, so Slack redelivers elsewhere);
-    // turns in flight get SHUTDOWN_TIMEOUT_MS to finish, then end with a final edit saying so.
-    // Platforms wait 2 s longer than the core, so turns end with the restart note (ShutdownError)
-    // rather than being cut as a plain stop.
     const graceMs = config.shutdownTimeoutMs;
-    // Final edits can still be waiting for a platform's edit budget; never hang past this.
     const hardStopMs = graceMs + 15_000;
     setTimeout(() => {
       log.error({ activeTurns: bot.activeTurns }, `shutdown took over ${hardStopMs} ms: exiting now`);
       log.flush();
       process.exit(1);
     }, hardStopMs).unref();
-    const stopped = Promise.all(
+    // New turns are refused at once (Slack HTTP answers 503 so Slack redelivers elsewhere).
+    bot.refuseNewTurns();
+    await Promise.all(
       surfaces.map((s) =>
-        s.stop(graceMs + 2_000).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
+        s.stop(graceMs).catch((err) => log.error({ err, surface: s.name }, "could not stop cleanly")),
       ),
     );
-    if (!(await bot.drain(graceMs))) {
-      log.warn({ activeTurns: bot.activeTurns }, "shutdown timeout: stopping the turns still running");
-      bot.abortAll(new ShutdownError());
-      await bot.drain(5_000);
-    }
-    await stopped;
-    clearInterval(sweepTimer);
-    await inflight.stop().catch((err) => log.warn({ err }, "could not unregister this process"));
-    await web?.close().catch((err) => log.error({ err }, "could not close the web server"));
+    // Anything no surface tracked (none expected) ends the same way.
+    bot.abortAll(new ShutdownError());
+    await bot.drain(5_000);
+    await core.replicas.recovery
+      .stop()
+      .catch((err) => log.warn({ err }, "could not unregister this process"));
+    await http?.close().catch((err) => log.error({ err }, "could not close the web server"));
     await store.close().catch((err) => log.error({ err }, "could not close the store"));
     log.info("stopped");
     log.flush();
@@ -197,25 +190,26 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 }
 
-/** With no provider configured, a local Ollama answering on its default port is used (issue: easy setup). */
-async function useLocalOllamaIfNothingElse(config: Config, log: Logger): Promise<void> {
-  if (config.llm.provider) return;
-  const found = await detectOllama();
-  if (!found) return;
-  config.llm.provider = "openai";
-  config.llm.openaiBaseUrl = `${OLLAMA_URL}/v1`;
-  config.llm.model = found;
-  log.info(`Model: nothing configured, but Ollama answers at ${OLLAMA_URL}: using its model ${found}`);
+/** `--shards`, `--surfaces=a,b`; anything else stops start-up with a line saying what is accepted. */
+function parseArgs(argv: string[]): { shards: boolean; surfaces: Set<string> | undefined } {
+  let shards = false;
+  let surfaces: Set<string> | undefined;
+  for (const arg of argv) {
+    if (arg === "--shards") shards = true;
+    else if (arg.startsWith("--surfaces=")) {
+      surfaces = new Set(arg.slice("--surfaces=".length).split(",").filter(Boolean));
+      const unknown = [...surfaces].filter((s) => !["web", "slack", "discord"].includes(s));
+      if (unknown.length > 0)
+        throw new Error(`unknown surface ${unknown.join(", ")}: use web, slack, discord`);
+    } else throw new Error(`unknown argument ${arg}: use --shards or --surfaces=web,slack,discord`);
+  }
+  return { shards, surfaces };
 }
 
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
+/** This file, for the shard manager to run once per shard (built: dist/src/main.js; tsx: src/main.ts). */
+function thisFile(): { file: string; execArgv: string[] } {
+  const file = fileURLToPath(import.meta.url);
+  return { file, execArgv: extname(file) === ".ts" ? ["--import", import.meta.resolve("tsx")] : [] };
 }
 
 main().catch((err) => {

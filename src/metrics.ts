@@ -1,7 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { TurnStats } from "./bot.js";
-import type { EditBudgetSource } from "./memory/shared-budget.js";
-import type { EditBudget, EditPriority } from "./stream/types.js";
+import type { EditBudget, EditBudgetSource, EditPriority } from "./stream/index.js";
+import type { TurnStats } from "./turn/index.js";
 
 /** What a finished render reports (src/stream RenderResult, reduced to counts). */
 export interface RenderCounts {
@@ -63,7 +62,7 @@ export class Metrics {
     });
     this.edits = new Counter({
       name: "chatbot_edits_total",
-      help: "Requests drawn from a platform's edit budget: edits, and on Discord also posts.",
+      help: "Requests drawn from a platform's budgets: message posts and edits.",
       labelNames: ["platform"],
       registers,
     });

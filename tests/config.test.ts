@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config/index.js";
 
 describe("loadConfig", () => {
   it("starts with nothing set: web on 127.0.0.1:3000, SQLite, no model", () => {
@@ -74,7 +74,7 @@ describe("loadConfig", () => {
   it(".env.example lists every variable the schema reads", async () => {
     const { readFileSync } = await import("node:fs");
     const example = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
-    const source = readFileSync(new URL("../src/config.ts", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../src/config/index.ts", import.meta.url), "utf8");
     const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(30);
     for (const name of names) expect(example, name).toMatch(new RegExp(`^#?\\s?${name}=`, "m"));

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { KeyedQueue } from "../src/queue.js";
+import { KeyedQueue } from "../src/turn/queue.js";
 import { makeTestBot } from "./helpers/bot.js";
 
 describe("KeyedQueue", () => {

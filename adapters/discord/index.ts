@@ -11,25 +11,32 @@ import {
   PermissionFlagsBits,
   Routes,
 } from "discord.js";
-import type { Bot } from "../../src/bot.js";
-import type { Config } from "../../src/config.js";
+import type { Config } from "../../src/config/index.js";
+import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
-import type { Finisher, InflightMessages } from "../../src/memory/inflight.js";
-import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
-import { KeyedQueue } from "../../src/queue.js";
-import { EditBudgets } from "../../src/stream/index.js";
+import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
+import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
+import { DISCORD_TOKEN_REJECTED } from "../../src/texts.js";
+import { type Bot, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
+import { answer } from "./answer.js";
 import { handleReset, registerCommands } from "./commands.js";
-import { DiscordStartError } from "./errors.js";
 import { EMPTY_HINT, readMessage, THREAD_FOLLOW_MS, threadKey } from "./messages.js";
-import { logSendFailure, NO_PINGS, rejectMessageRateLimits, toDiscordText } from "./reply.js";
+import {
+  DISCORD_MAX_CHARS,
+  logSendFailure,
+  NO_PINGS,
+  rejectMessageRateLimits,
+  toDiscordText,
+  toReplyError,
+} from "./reply.js";
 import { holdsFirstShard, stopWithManager } from "./sharding.js";
-import { DiscordTurns } from "./turns.js";
 
-export { DiscordStartError, type DiscordStartErrorCode } from "./errors.js";
-export { DiscordShards, recommendedShardCount, type ShardManagerOptions } from "./sharding.js";
+export { runShardManager } from "./shard-manager.js";
 
 export interface DiscordOptions {
   bot: Bot;
+  /** Every surface's answers in flight; Discord's are drained on stop and stopped by /reset. */
+  turns: TurnTracker;
   config: Config["discord"];
   /** Shown at the end of a streaming answer until it is done. */
   cursor: string;
@@ -39,23 +46,15 @@ export interface DiscordOptions {
    * Default: in-process, `config.editsPer5s` per 5 s.
    */
   budgets?: EditBudgetSource;
-  /** Remembers messages being streamed, so a crash never leaves a cursor (src/memory/inflight.ts). */
-  inflight?: InflightMessages;
+  /** Remembers messages being streamed, so a crash never leaves a cursor (src/replicas/recovery.ts). */
+  recovery?: CrashRecovery;
 }
 
-export interface DiscordAdapter {
-  /** Edits a message another process left streaming to its final text (for InflightMessages.sweep). */
-  finishMessage: Finisher;
-  /**
-   * Stops taking messages, waits up to `graceMs` (default 10 s) for answers
-   * being written, stops the rest (each still gets its final edit), and
-   * disconnects.
-   */
-  stop(options?: { graceMs?: number }): Promise<void>;
+/** The Discord surface: ready() while the gateway is connected. */
+export interface DiscordSurface extends Surface {
   /** Adds the bot to a server with exactly the permissions it needs. */
-  inviteUrl: string;
-  /** Whether the gateway is connected (for a readiness probe). */
-  ready(): Promise<boolean>;
+  readonly inviteUrl: string;
+  readonly finisher: MessageFinisher;
 }
 
 /**
@@ -83,12 +82,12 @@ const GATEWAY_AUTH_FAILED = 4004;
 /**
  * Connects the bot to Discord: logs in, registers /reset, and answers DMs,
  * mentions, replies to it, and threads it answered in, by streaming edits.
- * Resolves once the gateway is ready; rejects with DiscordStartError when the
+ * Resolves once the gateway is ready; rejects with StartError when the
  * token or the developer-portal settings are wrong.
  */
-export async function startDiscord(options: DiscordOptions): Promise<DiscordAdapter> {
-  const { bot, config, cursor } = options;
-  if (!config.token) throw new DiscordStartError("discord_no_token", "DISCORD_TOKEN is not set");
+export async function startDiscord(options: DiscordOptions): Promise<DiscordSurface> {
+  const { bot, config, cursor, turns } = options;
+  if (!config.token) throw new StartError("discord_no_token", "DISCORD_TOKEN is not set");
 
   const client = new Client({
     intents: [
@@ -105,13 +104,8 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
   });
   const log = options.log.child({ platform: "discord", ...(client.shard && { shards: client.shard.ids }) });
   stopWithManager(client, log);
-  const turns = new DiscordTurns({
-    bot,
-    budgets: options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 }),
-    cursor,
-    log,
-    inflight: options.inflight,
-  });
+  const budgets = options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 });
+  const deps = { bot, budgets, cursor, log, recovery: options.recovery };
   let stopping = false;
 
   // Reading a message can take a while (attachments); one channel's messages are read in arrival order
@@ -142,7 +136,10 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
         return;
       }
       if (decision.inThread) await bot.state.set(threadKey(message.channelId), true, THREAD_FOLLOW_MS);
-      turn = turns.run(decision.incoming, { channel, guildId: message.guildId, replyTo });
+      const target = { channel, guildId: message.guildId, replyTo };
+      turn = turns.run({ conversationId: decision.incoming.conversationId, platform: "discord" }, (signal) =>
+        answer(deps, decision.incoming, target, signal),
+      );
     } finally {
       release();
     }
@@ -185,17 +182,28 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordAdap
   if (holdsFirstShard(client)) await registerCommands(client.rest, applicationId, config.guildId, log);
 
   return {
+    name: "discord",
     inviteUrl,
     ready: async () => client.isReady(),
-    finishMessage: async (location, text) => {
-      await client.rest.patch(Routes.channelMessage(location.channel ?? "", location.id ?? ""), {
-        body: { content: toDiscordText(text), allowed_mentions: { parse: [] } },
-      });
+    finisher: {
+      maxChars: DISCORD_MAX_CHARS,
+      render: toDiscordText,
+      // Drawn from the channel's live budget, at final priority, like any final edit.
+      finish: (location, text) =>
+        sendFinal(budgets.get(location.channel ?? ""), async () => {
+          await client.rest
+            .patch(Routes.channelMessage(location.channel ?? "", location.id ?? ""), {
+              body: { content: text, allowed_mentions: { parse: [] } },
+            })
+            .catch((err: unknown) => {
+              throw toReplyError(err);
+            });
+        }),
     },
-    async stop({ graceMs = 10_000 } = {}) {
+    async stop(graceMs) {
       if (stopping) return;
       stopping = true;
-      await turns.stopAll(graceMs);
+      await turns.drain("discord", graceMs);
       await client.destroy();
     },
   };
@@ -233,10 +241,10 @@ function explainLoginFailure(err: unknown, closeCode: number | undefined, token:
     const where = id
       ? `https://discord.com/developers/applications/${id}/bot`
       : "https://discord.com/developers/applications";
-    return new DiscordStartError(
+    return new StartError(
       "discord_disallowed_intents",
       `Discord refused the bot because the Message Content intent is not enabled. Open ${where}, turn on "Message Content Intent" under Privileged Gateway Intents, save, and restart. Without it the bot cannot read messages.`,
-      err,
+      { cause: err },
     );
   }
   const badToken =
@@ -244,11 +252,7 @@ function explainLoginFailure(err: unknown, closeCode: number | undefined, token:
     (err instanceof DiscordjsError && err.code === DiscordjsErrorCodes.TokenInvalid) ||
     (err instanceof Error && /authentication failed/i.test(err.message));
   if (badToken) {
-    return new DiscordStartError(
-      "discord_bad_token",
-      "Discord rejected DISCORD_TOKEN. Copy the bot token again from the developer portal (Bot → Reset Token) into .env.",
-      err,
-    );
+    return new StartError("discord_bad_token", DISCORD_TOKEN_REJECTED, { cause: err });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,7 +1,7 @@
 import { cleanContent, type Message } from "discord.js";
-import type { Incoming } from "../../src/bot.js";
 import type { Logger } from "../../src/log.js";
-import type { StateStore } from "../../src/memory/types.js";
+import type { StateStore } from "../../src/memory/index.js";
+import type { Incoming } from "../../src/turn/index.js";
 import { describeAttachments } from "./attachments.js";
 
 /** How long the bot keeps answering a thread without a mention after its last answer there. */

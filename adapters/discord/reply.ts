@@ -5,9 +5,12 @@ import {
   type EditBudget,
   type MessageRef,
   PlatformRateLimitError,
-} from "../../src/stream/types.js";
+} from "../../src/stream/index.js";
 
-/** Discord's limit on a message's content. */
+/**
+ * Discord's limit on a message's content.
+ * @see https://discord.com/developers/docs/resources/message#create-message-jsonform-params
+ */
 export const DISCORD_MAX_CHARS = 2_000;
 
 /**
@@ -32,6 +35,7 @@ export function rejectMessageRateLimits(data: RateLimitData): boolean {
 /**
  * The EditableReply over one Discord channel. The first post replies to the
  * user's message in a server (not in DMs); continuation messages are plain.
+ * Texts arrive rendered (toDiscordText).
  */
 export class DiscordReply implements EditableReply {
   readonly maxChars = DISCORD_MAX_CHARS;
@@ -45,10 +49,14 @@ export class DiscordReply implements EditableReply {
     this.replyTo = options.replyTo;
   }
 
+  render(markdown: string): string {
+    return toDiscordText(markdown);
+  }
+
   async post(text: string): Promise<MessageRef> {
     try {
       const message = await this.channel.send({
-        content: toDiscordText(text),
+        content: text,
         allowedMentions: NO_PINGS,
         ...(this.replyTo && { reply: { messageReference: this.replyTo, failIfNotExists: false } }),
       });
@@ -61,7 +69,7 @@ export class DiscordReply implements EditableReply {
 
   async edit(ref: MessageRef, text: string): Promise<void> {
     try {
-      await this.channel.messages.edit(ref.id, { content: toDiscordText(text), allowedMentions: NO_PINGS });
+      await this.channel.messages.edit(ref.id, { content: text, allowedMentions: NO_PINGS });
     } catch (err) {
       throw toReplyError(err);
     }
@@ -70,9 +78,8 @@ export class DiscordReply implements EditableReply {
 
 /**
  * Markdown as Discord renders it. Discord knows `#` to `###` headings but
- * shows `####` and deeper literally, so those become bold lines (never longer
- * than the input, so the renderer's split still fits). Discord refuses empty
- * or blank content.
+ * shows `####` and deeper literally, so those become bold lines. Discord
+ * refuses empty or blank content.
  */
 export function toDiscordText(markdown: string): string {
   let inFence = false;
@@ -86,7 +93,7 @@ export function toDiscordText(markdown: string): string {
   return text.trim().length === 0 ? "…" : text;
 }
 
-function toReplyError(err: unknown): unknown {
+export function toReplyError(err: unknown): unknown {
   if (err instanceof RateLimitError) {
     return new PlatformRateLimitError(err.retryAfter > 0 ? err.retryAfter : Math.max(err.timeToReset, 1_000));
   }

@@ -1,15 +1,7 @@
 import { ChildProcess } from "node:child_process";
-import {
-  type Client,
-  DiscordAPIError,
-  REST,
-  type RESTGetAPIGatewayBotResult,
-  Routes,
-  type Shard,
-  ShardingManager,
-} from "discord.js";
+import { type Client, type Shard, ShardingManager } from "discord.js";
+import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
-import { DiscordStartError } from "./errors.js";
 
 /**
  * Discord sharding with discord.js's ShardingManager: one process per shard,
@@ -19,8 +11,9 @@ import { DiscordStartError } from "./errors.js";
  *
  * Shard 0 is the "home" shard: Discord sends it every DM, so it also runs the
  * web server and Slack; the other shards run Discord only (they would fight
- * over the port and answer each Slack event twice). A single-shard setup is
- * therefore exactly the ordinary bot.
+ * over the port and answer each Slack event twice), which the manager tells
+ * each process with the composition root's `--surfaces` argument. A
+ * single-shard setup is therefore exactly the ordinary bot.
  */
 
 export interface ShardManagerOptions {
@@ -51,29 +44,9 @@ export interface ShardManagerOptions {
 const CRASH_WINDOW_MS = 10 * 60_000;
 const MAX_RESTART_DELAY_MS = 5 * 60_000;
 
-/** Settings a shard process gets on top of the manager's environment: only shard 0 runs web and Slack. */
-export function shardEnvironment(shardId: number): Record<string, string> {
-  if (shardId === 0) return {};
-  // Empty values win over .env in loadConfig (it only fills variables that are unset).
-  return { WEB_ENABLED: "false", SLACK_BOT_TOKEN: "", SLACK_APP_TOKEN: "" };
-}
-
-/** Asks Discord (GET /gateway/bot) how many shards it recommends for this bot. */
-export async function recommendedShardCount(token: string, apiUrl: string | undefined): Promise<number> {
-  const rest = new REST(apiUrl ? { api: apiUrl } : {}).setToken(token);
-  try {
-    const info = (await rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult;
-    return Math.max(1, info.shards);
-  } catch (err) {
-    if (err instanceof DiscordAPIError && err.status === 401) {
-      throw new DiscordStartError(
-        "discord_bad_token",
-        "Discord rejected DISCORD_TOKEN. Copy the bot token again from the developer portal (Bot → Reset Token) into .env.",
-        err,
-      );
-    }
-    throw err;
-  }
+/** The composition root's arguments for a shard process: only shard 0 runs web and Slack. */
+export function shardArguments(shardId: number): string[] {
+  return shardId === 0 ? [] : ["--surfaces=discord"];
 }
 
 /**
@@ -107,8 +80,8 @@ export class DiscordShards {
 
   /**
    * Starts the shards and resolves once all are logged in. If one exits or
-   * times out first, the others are stopped and it rejects with
-   * DiscordStartError (the shard's own output says why).
+   * times out first, the others are stopped and it rejects with StartError
+   * (the shard's own output says why).
    */
   async start(): Promise<void> {
     const { count, spawnDelayMs } = this.options;
@@ -121,10 +94,10 @@ export class DiscordShards {
       await this.manager.spawn({ amount: count, delay: spawnDelayMs, timeout: this.readyTimeoutMs });
     } catch (err) {
       await this.stop();
-      throw new DiscordStartError(
+      throw new StartError(
         "discord_shard_failed",
         `A Discord shard did not start (${err instanceof Error ? err.message : String(err)}); its output above says why.`,
-        err,
+        { cause: err },
       );
     }
     this.started = true;
@@ -162,7 +135,8 @@ export class DiscordShards {
 
   private watch(shard: Shard): void {
     const { count } = this;
-    Object.assign(shard.env as Record<string, string>, shardEnvironment(shard.id));
+    // Read when the shard spawns (and respawns): after shardCreate, before the process starts.
+    shard.args = shardArguments(shard.id);
     const crashes: number[] = [];
     shard.on("spawn", (child) => {
       // mode "process": always a ChildProcess, never a Worker.

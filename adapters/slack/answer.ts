@@ -1,9 +1,8 @@
-import type { Bot } from "../../src/bot.js";
 import type { Logger } from "../../src/log.js";
-import type { InflightMessages } from "../../src/memory/inflight.js";
-import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
-import type { Author, StoredMessage } from "../../src/memory/types.js";
-import { renderByEditing } from "../../src/stream/index.js";
+import type { Author, StoredMessage } from "../../src/memory/index.js";
+import type { CrashRecovery } from "../../src/replicas/index.js";
+import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
 import { fromSlackText, stripMention } from "./format.js";
 import { SlackReply } from "./reply.js";
@@ -11,6 +10,8 @@ import { SlackReply } from "./reply.js";
 /** What every handler needs; built once in startSlack. */
 export interface SlackDeps {
   bot: Bot;
+  /** Every surface's answers in flight (stopped by shutdown). */
+  turns: TurnTracker;
   api: SlackApi;
   /** chat.update budgets, one per workspace. */
   budgets: EditBudgetSource;
@@ -24,8 +25,8 @@ export interface SlackDeps {
   /** The workspace from auth.test, for payloads that do not say. */
   teamId: string;
   requireMention: boolean;
-  /** Remembers messages being streamed so a crash never leaves a cursor (src/memory/inflight.ts). */
-  inflight?: InflightMessages;
+  /** Remembers messages being streamed so a crash never leaves a cursor (src/replicas/recovery.ts). */
+  recovery?: CrashRecovery;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */
@@ -94,11 +95,14 @@ export async function answer(
     place.channel,
     place.threadTs,
     d.budgets.get(place.team),
-    log,
     d.postBudgets.get(place.channel),
   );
-  const reply = d.inflight
-    ? d.inflight.track("slack", slackReply, (ref) => ({ channel: place.channel, ts: ref.id }))
+  const reply = d.recovery
+    ? d.recovery.track("slack", slackReply, (ref) => ({
+        team: place.team,
+        channel: place.channel,
+        ts: ref.id,
+      }))
     : slackReply;
   const deltas = d.bot.reply(
     {
@@ -125,7 +129,7 @@ export async function answer(
     const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
     log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
     // A failed edit was closed with a note by the renderer; a failed post left nothing saying so.
-    if (slackReply.postFailed)
+    if (result.postFailed)
       await say(d, place, `:warning: Slack stopped me from posting this answer (\`${code}\`).`);
   }
 }

@@ -1,10 +1,11 @@
 import { LogLevel, type Logger as SlackLogger, webApi } from "@slack/bolt";
+import type { OtherErrorCode } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
-import { PlatformRateLimitError } from "../../src/stream/types.js";
+import { PlatformRateLimitError } from "../../src/stream/index.js";
 
 /** A Slack Web API call failed; `slackCode` is Slack's error (`missing_scope`, `channel_not_found`, ...). */
 export class SlackApiError extends Error {
-  readonly code = "slack_api";
+  readonly code: OtherErrorCode = "slack_api";
   constructor(
     readonly method: string,
     readonly slackCode: string,

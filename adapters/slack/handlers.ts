@@ -1,8 +1,7 @@
 import type { App, SlashCommand } from "@slack/bolt";
-import { KeyedQueue } from "../../src/queue.js";
+import { KeyedQueue } from "../../src/turn/index.js";
 import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
 import { mentions, stripMention } from "./format.js";
-import type { TurnTracker } from "./turns.js";
 
 /** Slack redelivers for up to about an hour; a message answered once stays claimed that long. */
 const DEDUPE_TTL_MS = 3_600_000;
@@ -14,20 +13,20 @@ const PERSON_SUBTYPES = new Set(["thread_broadcast", "file_share"]);
  * Wires Slack's events to the core: `app_mention` and `message` (channels,
  * private channels, group and direct messages) become turns, `/reset` forgets.
  */
-export function registerHandlers(app: App, d: SlackDeps, turns: TurnTracker): void {
+export function registerHandlers(app: App, d: SlackDeps): void {
   // Messages of one conversation are handled in arrival order: a turn's preparation (user names,
   // thread history) takes round trips, and a quick follow-up must not overtake it.
   const arrival = new KeyedQueue();
   app.event("app_mention", async ({ event, body, context }) => {
     const ev = event as SlackMessage;
     await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
-      onMessage(d, turns, ev, team, body.event_id, true, done),
+      onMessage(d, ev, team, body.event_id, true, done),
     );
   });
   app.event("message", async ({ event, body, context }) => {
     const ev = event as SlackMessage;
     await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
-      onMessage(d, turns, ev, team, body.event_id, false, done),
+      onMessage(d, ev, team, body.event_id, false, done),
     );
   });
   app.command("/reset", async ({ command, ack }) => {
@@ -71,7 +70,6 @@ function teamOf(d: SlackDeps, body: { team_id?: string }, contextTeam: string | 
  */
 async function onMessage(
   d: SlackDeps,
-  turns: TurnTracker,
   ev: SlackMessage,
   team: string,
   eventId: string | undefined,
@@ -107,7 +105,9 @@ async function onMessage(
   if (!topLevelDm && !joined) await state.set(joinedKey, true, JOINED_TTL_MS);
   const question = stripMention(text, d.botUserId);
   d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
-  turns.run((signal) => answer(d, ev, place, question, signal).finally(done));
+  void d.turns.run({ conversationId: place.conversationId, platform: "slack" }, (signal) =>
+    answer(d, ev, place, question, signal).finally(done),
+  );
   return true;
 }
 

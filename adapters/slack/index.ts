@@ -1,31 +1,34 @@
 import { App, webApi } from "@slack/bolt";
 import type { FastifyInstance } from "fastify";
-import type { Bot } from "../../src/bot.js";
-import type { Config } from "../../src/config.js";
+import type { Config } from "../../src/config/index.js";
+import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
-import type { Finisher, InflightMessages } from "../../src/memory/inflight.js";
-import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
-import { EditBudgets } from "../../src/stream/index.js";
+import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
+import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
+import { slackTokenRejected } from "../../src/texts.js";
+import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
 import { describeSlackError, SlackApi, slackLogger, webClientOptions } from "./api.js";
+import { toMrkdwn } from "./format.js";
 import { registerHandlers } from "./handlers.js";
 import { FastifyReceiver } from "./receiver.js";
-import { SlackReply } from "./reply.js";
-import { TurnTracker } from "./turns.js";
+import { SLACK_TEXT_LIMIT } from "./reply.js";
 
-export { SlackApiError } from "./api.js";
-export { SlackSignatureError } from "./receiver.js";
-
-/** Slack cannot start: a token is missing or rejected, or HTTP mode has no server. */
-export class SlackStartError extends Error {
-  readonly code = "slack_start";
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = "SlackStartError";
-  }
-}
+/**
+ * Slack's limits the budgets mirror. chat.update is a Tier 3 method (about 50
+ * calls a minute per workspace, shared by every answer being written);
+ * chat.postMessage allows about one message a second per channel, with short
+ * bursts.
+ * @see https://api.slack.com/methods/chat.update
+ * @see https://api.slack.com/methods/chat.postMessage#rate_limiting
+ * @see https://api.slack.com/apis/rate-limits
+ */
+export const POSTS_PER_WINDOW = 3;
+export const POST_WINDOW_MS = 3_000;
 
 export interface SlackOptions {
   bot: Bot;
+  /** Every surface's answers in flight; Slack's are drained on stop. */
+  turns: TurnTracker;
   config: Config["slack"];
   /** The glyph at the end of a message while it is still being written. */
   cursor: string;
@@ -37,25 +40,23 @@ export interface SlackOptions {
    * Default: in-process, `config.editsPerMinute` per 60 s.
    */
   budgets?: EditBudgetSource;
-  /** Remembers messages being streamed, so a crash never leaves a cursor (src/memory/inflight.ts). */
-  inflight?: InflightMessages;
+  /**
+   * chat.postMessage budgets per channel (shared across replicas where the
+   * store can). Default: in-process, 3 per 3 s.
+   */
+  postBudgets?: EditBudgetSource;
+  /** Remembers messages being streamed, so a crash never leaves a cursor (src/replicas/recovery.ts). */
+  recovery?: CrashRecovery;
 }
 
-export interface SlackHandle {
+/** The Slack surface: ready() follows the Socket Mode connection (HTTP events: always ready). */
+export interface SlackSurface extends Surface {
   /** Socket Mode (SLACK_APP_TOKEN) or HTTP events at /slack/events. */
   readonly mode: "socket" | "http";
   /** The bot's user id and workspace, from auth.test. */
   readonly botUserId: string;
   readonly teamId: string;
-  /**
-   * Stops taking events, then waits for answers being streamed. Answers still
-   * running after `graceMs` (default 10,000) are stopped with a final edit.
-   */
-  stop(options?: { graceMs?: number }): Promise<void>;
-  /** Edits a message another process left streaming to its final text (for InflightMessages.sweep). */
-  finishMessage: Finisher;
-  /** Whether Slack can reach the bot now: Socket Mode connected (HTTP events: always). */
-  ready(): Promise<boolean>;
+  readonly finisher: MessageFinisher;
 }
 
 /** The events of @slack/socket-mode's client that readiness follows. */
@@ -68,30 +69,36 @@ interface SocketEvents {
  * Socket Mode when `config.appToken` is set, else an HTTP events route on
  * `options.http` verified with the signing secret.
  */
-export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
+export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
   const { bot, config } = options;
   const log = options.log.child({ component: "slack" });
   const token = config.botToken;
-  if (!token) throw new SlackStartError("SLACK_BOT_TOKEN is not set");
+  if (!token) throw new StartError("slack_no_token", "SLACK_BOT_TOKEN is not set");
   const socketMode = config.appToken !== undefined;
   if (!socketMode && !config.signingSecret) {
-    throw new SlackStartError(
+    throw new StartError(
+      "slack_no_signing_secret",
       "Slack HTTP events need SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
     );
   }
-  if (!socketMode && !options.http) throw new SlackStartError("Slack HTTP events need the web server");
+  if (!socketMode && !options.http) {
+    throw new StartError(
+      "slack_no_http_server",
+      "Slack HTTP events need the web server (WEB_ENABLED=true), or set SLACK_APP_TOKEN for Socket Mode",
+    );
+  }
 
   const sdkLogger = slackLogger(log);
   // Bolt and the Socket Mode client write into the options object; each gets its own.
   const clientOptions = () => webClientOptions(config.apiUrl, sdkLogger);
   const auth = await new webApi.WebClient(token, clientOptions()).auth.test().catch((err: unknown) => {
     const { slackCode } = describeSlackError(err);
-    throw new SlackStartError(`Slack rejected SLACK_BOT_TOKEN (auth.test: ${slackCode})`, { cause: err });
+    throw new StartError("slack_bad_token", slackTokenRejected(slackCode), { cause: err });
   });
   const botUserId = auth.user_id;
   const teamId = auth.team_id;
   if (!botUserId || !teamId)
-    throw new SlackStartError("Slack auth.test did not name the bot user and workspace");
+    throw new StartError("slack_bad_token", slackTokenRejected("no bot user or workspace in auth.test"));
 
   const receiver =
     socketMode || !options.http
@@ -126,25 +133,22 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     });
   }
 
-  const turns = new TurnTracker(log);
   const api = new SlackApi(app.client, log);
-  registerHandlers(
-    app,
-    {
-      bot,
-      api,
-      budgets: options.budgets ?? new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 }),
-      postBudgets: new EditBudgets({ edits: 3, perMs: 3_000 }),
-      log,
-      cursor: options.cursor,
-      botUserId,
-      botId: auth.bot_id ?? "",
-      teamId,
-      requireMention: config.requireMention,
-      inflight: options.inflight,
-    },
-    turns,
-  );
+  const budgets = options.budgets ?? new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 });
+  registerHandlers(app, {
+    bot,
+    turns: options.turns,
+    api,
+    budgets,
+    postBudgets: options.postBudgets ?? new EditBudgets({ edits: POSTS_PER_WINDOW, perMs: POST_WINDOW_MS }),
+    log,
+    cursor: options.cursor,
+    botUserId,
+    botId: auth.bot_id ?? "",
+    teamId,
+    requireMention: config.requireMention,
+    recovery: options.recovery,
+  });
 
   await app.start();
   const mode = socketMode ? "socket" : "http";
@@ -153,23 +157,25 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     socketMode ? "Slack connected (Socket Mode)" : "Slack events at POST /slack/events",
   );
   let stopped: Promise<void> | undefined;
-  const finishBudgets = new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 });
   return {
+    name: "slack",
     mode,
     botUserId,
     teamId,
     ready: async () => socketUp || socketClient === undefined,
-    finishMessage: async (location, text) => {
-      const channel = location.channel ?? "";
-      await new SlackReply(api, channel, undefined, finishBudgets.get(teamId), log).edit(
-        { id: location.ts ?? "" },
-        text,
-      );
+    finisher: {
+      maxChars: SLACK_TEXT_LIMIT,
+      render: toMrkdwn,
+      // Drawn from the workspace's live budget, at final priority, like any final edit.
+      finish: (location, text) =>
+        sendFinal(budgets.get(location.team ?? teamId), () =>
+          api.update({ channel: location.channel ?? "", ts: location.ts ?? "", text }),
+        ),
     },
-    stop: ({ graceMs = 10_000 } = {}) => {
+    stop: (graceMs) => {
       stopped ??= (async () => {
         await app.stop().catch((err: unknown) => log.warn({ err }, "Slack stop failed"));
-        await turns.drain(graceMs);
+        await options.turns.drain("slack", graceMs);
       })();
       return stopped;
     },

@@ -2,6 +2,7 @@ import { parse as parseQuery } from "node:querystring";
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 import { verifySlackRequest } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { OtherErrorCode } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 
 export interface FastifyReceiverOptions {
@@ -20,7 +21,7 @@ export interface FastifyReceiverOptions {
 
 /** Answered with 401 when the signature is missing, wrong or stale; nothing runs. */
 export class SlackSignatureError extends Error {
-  readonly code = "slack_signature";
+  readonly code: OtherErrorCode = "slack_signature";
 }
 
 const NOT_ACKED = Symbol("not acked");

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Bot, Incoming } from "../../src/bot.js";
 import { toChatError, UnavailableError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
+import type { Bot, Incoming, TurnTracker } from "../../src/turn/index.js";
 import { errorBody, statusForChatError, WebError } from "./http.js";
 import { SseWriter } from "./sse.js";
 
 /** What the API routes need from the rest of the program. */
 export interface ApiDeps {
   bot: Bot;
+  turns: TurnTracker;
   log: Logger;
   /** Longest accepted `message`, in UTF-16 code units. */
   maxMessageChars: number;
@@ -89,17 +90,40 @@ function incomingFor(chat: ChatRequest): Incoming {
   };
 }
 
-/** Aborts when the client goes away before we answered; not when we simply finished. */
-function abortOnDisconnect(reply: FastifyReply): AbortController {
+/**
+ * Aborted when the client goes away before we answered (not when we simply
+ * finished), or when the tracker stops the turn (`stopped`: shutdown).
+ */
+function abortOnDisconnect(reply: FastifyReply, stopped: AbortSignal): AbortController {
   const controller = new AbortController();
   reply.raw.once("close", () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
+  if (stopped.aborted) controller.abort(stopped.reason);
+  else stopped.addEventListener("abort", () => controller.abort(stopped.reason), { once: true });
   return controller;
 }
 
-async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply) {
-  const controller = abortOnDisconnect(reply);
+/** Runs a web turn in the tracker, so shutdown waits for it (and ends it with the restart note). */
+async function tracked(
+  deps: ApiDeps,
+  chat: ChatRequest,
+  work: (signal: AbortSignal) => Promise<unknown>,
+): Promise<unknown> {
+  let outcome: { value: unknown } | { error: unknown } = { value: undefined };
+  await deps.turns.run({ conversationId: storeKey(chat.conversationId), platform: "web" }, async (signal) => {
+    // Failures go to Fastify's error handler (a 500 with the API's error shape), not the tracker's log.
+    outcome = await work(signal).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+  });
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply, stopped: AbortSignal) {
+  const controller = abortOnDisconnect(reply, stopped);
   reply.header(CONVERSATION_HEADER, chat.conversationId);
   let text = "";
   try {
@@ -114,13 +138,18 @@ async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply
   return reply.send({ response: text, conversation_id: chat.conversationId });
 }
 
-async function answerStreaming(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply): Promise<unknown> {
+async function answerStreaming(
+  deps: ApiDeps,
+  chat: ChatRequest,
+  reply: FastifyReply,
+  stopped: AbortSignal,
+): Promise<unknown> {
   if (deps.bot.isDraining) {
     // Shutting down: a plain 503 before any stream opens, so a load balancer can retry elsewhere.
     const refused = new UnavailableError();
     return reply.code(503).header("retry-after", "1").send(errorBody(refused.code, refused.userMessage));
   }
-  const controller = abortOnDisconnect(reply);
+  const controller = abortOnDisconnect(reply, stopped);
   // Headers set by hooks (CORS) live on the Fastify reply; a hijacked reply must copy them itself.
   const headers: Record<string, string | number | string[]> = {};
   for (const [name, value] of Object.entries(reply.getHeaders()))
@@ -151,13 +180,14 @@ async function answerStreaming(deps: ApiDeps, chat: ChatRequest, reply: FastifyR
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/chat", async (request, reply) => {
     const chat = parseChatBody(request, deps.maxMessageChars);
-    if (chat.stream) return answerStreaming(deps, chat, reply);
-    return answerWhole(deps, chat, reply);
+    return tracked(deps, chat, (stopped) =>
+      chat.stream ? answerStreaming(deps, chat, reply, stopped) : answerWhole(deps, chat, reply, stopped),
+    );
   });
 
   app.post("/chat/stream", async (request, reply) => {
     const chat = parseChatBody(request, deps.maxMessageChars);
-    return answerStreaming(deps, chat, reply);
+    return tracked(deps, chat, (stopped) => answerStreaming(deps, chat, reply, stopped));
   });
 
   app.get<{ Params: { id: string } }>("/conversations/:id", async (request, reply) => {

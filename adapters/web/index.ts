@@ -6,20 +6,24 @@ import {
   LogController,
   type RawServerDefault,
 } from "fastify";
-import type { Bot } from "../../src/bot.js";
-import type { Config } from "../../src/config.js";
+import type { Config } from "../../src/config/index.js";
 import type { Logger } from "../../src/log.js";
+import { NO_MODEL_HELP } from "../../src/texts.js";
+import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
 import { registerApiRoutes } from "./api.js";
 import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
 import { registerPageRoutes } from "./page.js";
 
-export { CONVERSATION_HEADER, storeKey } from "./api.js";
-export { type OpsOptions, type ReadyCheck, registerOpsRoutes } from "./ops.js";
-export { findProjectRoot, type PageConfig } from "./page.js";
+export { type ReadyCheck, registerOpsRoutes } from "./ops.js";
+
+/** The HTTP server the web adapter builds; Slack's HTTP events ride on it too. */
+export type HttpServer = FastifyInstance;
 
 /** What the web adapter needs; see createWebServer. */
 export interface WebServerOptions {
   bot: Bot;
+  /** Every surface's answers in flight; web turns are tracked so shutdown waits for them. */
+  turns: TurnTracker;
   /** The web settings plus the streaming cursor the page shows. */
   config: Config["web"] & { cursor: string };
   log: Logger;
@@ -43,10 +47,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   const log = options.log.child({ component: "web" });
   const modelStatus =
     options.modelStatus ??
-    (() =>
-      bot.model
-        ? { configured: true }
-        : { configured: false, message: "No model is configured on this server, so it cannot answer yet." });
+    (() => (bot.model ? { configured: true } : { configured: false, message: NO_MODEL_HELP }));
 
   // Typed with Fastify's base logger so routes other adapters add need not know pino's type.
   const app: FastifyInstance = fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
@@ -62,6 +63,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     api.addHook("onRequest", requireApiKey(config.apiKey));
     registerApiRoutes(api, {
       bot,
+      turns: options.turns,
       log,
       maxMessageChars: config.maxMessageChars,
       heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -108,4 +110,17 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   });
 
   return app;
+}
+
+/**
+ * The web as a surface: always ready while the server runs; stopping waits
+ * for its turns in flight and ends the rest. The HTTP server itself is closed
+ * last by the composition root (it also serves /ready and Slack's events).
+ */
+export function webSurface(turns: TurnTracker): Surface {
+  return {
+    name: "web",
+    ready: async () => true,
+    stop: (graceMs) => turns.drain("web", graceMs),
+  };
 }

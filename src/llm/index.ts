@@ -1,9 +1,9 @@
-import type { LlmConfig } from "../config.js";
+import type { LlmConfig } from "../config/index.js";
 import { AnthropicModel } from "./anthropic.js";
 import { OpenAIModel } from "./openai.js";
 import type { ChatModel } from "./types.js";
 
-export type { ChatMessage, ChatModel, StreamOptions } from "./types.js";
+export type { ChatMessage, ChatModel } from "./types.js";
 
 /** The model the configuration names, or null when no provider is configured. */
 export function createModel(llm: LlmConfig): ChatModel | null {
@@ -20,3 +20,4 @@ export function createModel(llm: LlmConfig): ChatModel | null {
     return new AnthropicModel({ ...common, apiKey: llm.anthropicApiKey, baseUrl: llm.anthropicBaseUrl });
   return null;
 }
+export { detectOllama, OLLAMA_URL } from "./ollama.js";

@@ -4,22 +4,41 @@ import KeyvPostgres from "@keyv/postgres";
 import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
+import { redisWindows } from "./windows.js";
 
 /**
- * The Keyv instance for a STORE_URL, plus what Keyv cannot do: atomic
- * operations that several replicas sharing the backend rely on (dedupe,
- * per-conversation locks), and housekeeping. Atomic keys live beside Keyv's,
- * under `chatbot:x:`, with an expiry of their own.
+ * The Keyv instance for a STORE_URL, plus what Keyv cannot do: what several
+ * replicas sharing the backend coordinate through (see Coordination), and
+ * housekeeping. Atomic keys live beside Keyv's, under `chatbot:x:`, with an
+ * expiry of their own.
  */
 export interface Backend {
   kind: "sqlite" | "redis" | "postgres";
   keyv: Keyv;
-  atomic: AtomicOps;
-  /** Runs a Lua script on Redis (absent on other backends); for state shared beyond one key. */
-  redisEval?: (script: string, keys: string[], args: string[]) => Promise<unknown>;
+  coordination: Coordination;
   /** Deletes rows whose TTL has passed (backends without native expiry); returns how many. */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * What the store offers the replica machinery (src/replicas/): one capability
+ * object, so nothing has to ask which backend it is.
+ */
+export interface Coordination {
+  /** Other processes may share this store (Redis, Postgres): turns need a lock across processes. */
+  readonly shared: boolean;
+  readonly atomic: AtomicOps;
+  /** Sliding windows counted for every process at once; absent where the backend has none. */
+  readonly windows?: SharedWindows;
+}
+
+/** Sliding windows of grants kept in the backend, shared by every process (edit budgets across replicas). */
+export interface SharedWindows {
+  /** Takes one grant from window `key` (at most `limit` per `perMs`): 0 when granted, else ms to wait. */
+  take(key: string, limit: number, perMs: number): Promise<number>;
+  /** Grants nothing from window `key` for `ms` (a platform answered 429). */
+  pause(key: string, ms: number): Promise<void>;
 }
 
 /** The table that holds every key on SQLite and Postgres. */
@@ -87,7 +106,7 @@ export function openBackend(url: string): Backend {
         return rows.length > 0;
       },
     };
-    return withKeyv("sqlite", adapter, atomic, async () => {
+    return withKeyv("sqlite", adapter, { shared: false, atomic }, async () => {
       const query = adapter.query as SqlQuery;
       // Keyv stores {"value":…,"expires":ms} as JSON text; expired rows are otherwise only removed when read.
       const rows = (await query(
@@ -118,10 +137,14 @@ export function openBackend(url: string): Backend {
           ),
         ) === 1,
     };
-    const backend = withKeyv("redis", adapter, atomic, async () => 0);
-    backend.redisEval = async (script, keys, args) =>
+    const evaluate = async (script: string, keys: string[], args: string[]) =>
       (await client()).eval(script, { keys, arguments: args });
-    return backend;
+    return withKeyv(
+      "redis",
+      adapter,
+      { shared: true, atomic, windows: redisWindows(evaluate) },
+      async () => 0,
+    );
   }
   if (protocol === "postgres:" || protocol === "postgresql:") {
     const adapter = new KeyvPostgres({ uri: url, table: TABLE });
@@ -152,7 +175,7 @@ export function openBackend(url: string): Backend {
         return rows.length > 0;
       },
     };
-    return withKeyv("postgres", adapter, atomic, async () => {
+    return withKeyv("postgres", adapter, { shared: true, atomic }, async () => {
       const rows = await query(
         `DELETE FROM ${TABLE} WHERE (value::jsonb->>'expires')::bigint < $1 RETURNING key`,
         [Date.now()],
@@ -172,14 +195,14 @@ interface RedisLike {
 function withKeyv(
   kind: Backend["kind"],
   adapter: KeyvStoreAdapter & { disconnect?: () => Promise<void> },
-  atomic: AtomicOps,
+  coordination: Coordination,
   purgeExpired: () => Promise<number>,
 ): Backend {
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
   return {
     kind,
     keyv,
-    atomic,
+    coordination,
     purgeExpired,
     close: async () => {
       try {

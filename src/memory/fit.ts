@@ -1,4 +1,11 @@
-import type { ChatMessage } from "../llm/types.js";
+/**
+ * A message as context fitting sees it: a role and its text. The model's own
+ * message type has this shape, so the model client and memory stay apart.
+ */
+export interface FitMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
 
 /** Counts the tokens of one text as the model would. */
 export type TokenCounter = (text: string) => number;
@@ -14,13 +21,13 @@ export const PER_MESSAGE_OVERHEAD_TOKENS = 4;
  */
 export function fitToBudget(
   system: string,
-  history: ChatMessage[],
+  history: FitMessage[],
   budgetTokens: number,
   count: TokenCounter,
-): ChatMessage[] {
+): FitMessage[] {
   const systemCost = count(system) + PER_MESSAGE_OVERHEAD_TOKENS;
   let left = budgetTokens - systemCost;
-  const kept: ChatMessage[] = [];
+  const kept: FitMessage[] = [];
   for (let i = history.length - 1; i >= 0; i--) {
     const m = history[i]!;
     const cost = count(m.content) + PER_MESSAGE_OVERHEAD_TOKENS;

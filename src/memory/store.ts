@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Keyv } from "keyv";
 import type { Logger } from "../log.js";
-import { type AtomicOps, type Backend, openBackend } from "./backend.js";
+import { type AtomicOps, type Backend, type Coordination, openBackend } from "./backend.js";
 import type { ConversationStore, StateStore, StoredMessage } from "./types.js";
 
 export interface StoreOptions {
@@ -47,7 +47,7 @@ export class KeyvConversationStore implements ConversationStore {
     this.maxMessages = options.maxMessages;
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
-    this.state = new KeyvStateStore(this.keyv, backend.atomic);
+    this.state = new KeyvStateStore(this.keyv, backend.coordination.atomic);
     const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
     if (purgeIntervalMs > 0 && backend.kind !== "redis") {
       const purge = () =>
@@ -60,18 +60,9 @@ export class KeyvConversationStore implements ConversationStore {
     }
   }
 
-  get kind(): Backend["kind"] {
-    return this.backend.kind;
-  }
-
-  /** Lua on Redis, for budgets shared by replicas; undefined on other backends. */
-  get redisEval(): Backend["redisEval"] {
-    return this.backend.redisEval;
-  }
-
-  /** Atomic operations of the backend (locks across replicas). */
-  get atomic(): AtomicOps {
-    return this.backend.atomic;
+  /** What replicas sharing this store coordinate through (src/replicas/). */
+  get coordination(): Coordination {
+    return this.backend.coordination;
   }
 
   async append(

@@ -1,4 +1,4 @@
-import { AbortedError, type ChatError, toChatError } from "../errors.js";
+import { AbortedError, ChatError, toChatError } from "../errors.js";
 
 const ABORTED = Symbol("aborted");
 
@@ -56,7 +56,7 @@ export class DeltaReader {
   /** Reads until the stream ends or `stop()`; never rejects. */
   async read(): Promise<void> {
     const signal = this.signal;
-    if (signal?.aborted) return this.finish(new AbortedError(undefined, signal.reason));
+    if (signal?.aborted) return this.finish(aborted(signal));
     try {
       const iterator = this.deltas[Symbol.asyncIterator]();
       this.iterator = iterator;
@@ -64,7 +64,7 @@ export class DeltaReader {
         const next = signal ? await nextOrAbort(iterator, signal) : await iterator.next();
         if (next === ABORTED) {
           this.close();
-          return this.finish(new AbortedError(undefined, signal?.reason));
+          return this.finish(aborted(signal as AbortSignal));
         }
         if (this.stopped) return;
         if (next.done) return this.finish(undefined);
@@ -76,7 +76,7 @@ export class DeltaReader {
       }
     } catch (err) {
       if (this.stopped) return;
-      this.finish(signal?.aborted ? new AbortedError(undefined, err) : toChatError(err));
+      this.finish(signal?.aborted ? aborted(signal, err) : toChatError(err));
     }
   }
 
@@ -108,6 +108,11 @@ export class DeltaReader {
     this.iterator = undefined;
     if (iterator?.return) Promise.resolve(iterator.return()).catch(() => {});
   }
+}
+
+/** Why the stream was aborted: the ChatError the signal carries (e.g. ShutdownError), else AbortedError. */
+function aborted(signal: AbortSignal, cause: unknown = signal.reason): ChatError {
+  return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
 }
 
 /** The iterator's next result, or ABORTED as soon as the signal fires. */

@@ -1,5 +1,6 @@
 import type { ChatError } from "../errors.js";
 import { fenceCloser, openFenceAt } from "./markdown.js";
+import { graphemeBoundary, type Render } from "./split.js";
 
 /** Shown when a post or edit failed and the message was closed early. */
 export const UNFINISHED_NOTE = "⚠️ This reply could not be finished.";
@@ -25,4 +26,24 @@ export function finalText(
   if (text.length === 0) return warning;
   const fence = openFenceAt(text);
   return `${fence ? text + fenceCloser(text, fence) : text}\n\n${warning}`;
+}
+
+/**
+ * A message ended before its text was: `body` (Markdown) with any open code
+ * fence closed and UNFINISHED_NOTE (or `note`) after it, cut to fit `maxChars`
+ * once rendered. Also what crash recovery leaves of a dead process's message.
+ */
+export function closeEarly(body: string, maxChars: number, render?: Render, note = UNFINISHED_NOTE): string {
+  const tail = `\n\n${note}`;
+  let room = maxChars - tail.length - 8;
+  for (;;) {
+    let kept = body;
+    if (kept.length > room) kept = kept.slice(0, graphemeBoundary(kept, Math.max(0, room), 0, kept.length));
+    const fence = openFenceAt(kept);
+    if (fence) kept += fenceCloser(kept, fence);
+    const markdown = kept.trim().length > 0 ? kept + tail : note;
+    const text = render ? render(markdown) : markdown;
+    if (text.length <= maxChars || room <= 0) return text;
+    room = Math.min(room - 1, Math.floor((room * maxChars) / text.length) - 1);
+  }
 }

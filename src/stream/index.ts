@@ -1,13 +1,15 @@
-export { type EditBudgetOptions, EditBudgets, type EditBudgetsOptions, TokenBucket } from "./budget.js";
+export { EditBudgets, sendFinal, TokenBucket } from "./budget.js";
 export { systemClock } from "./clock.js";
-export { defaultWarning, finalText, UNFINISHED_NOTE } from "./final.js";
-export { DEFAULT_CURSOR, type RenderOptions, type RenderResult, renderByEditing } from "./render.js";
-export { type Part, planSplit, splitMessage } from "./split.js";
+export { closeEarly, UNFINISHED_NOTE } from "./final.js";
+export { type RenderOptions, renderByEditing } from "./render.js";
+export { planSplit, type Render, splitMessage } from "./split.js";
 export {
   type Clock,
   type EditableReply,
   type EditBudget,
+  type EditBudgetSource,
   type EditPriority,
   type MessageRef,
   PlatformRateLimitError,
+  type Update,
 } from "./types.js";

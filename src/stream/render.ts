@@ -1,10 +1,10 @@
 import type { ChatError } from "../errors.js";
 import { systemClock } from "./clock.js";
 import { DeltaReader } from "./deltas.js";
-import { defaultWarning, finalText, UNFINISHED_NOTE } from "./final.js";
-import { displayParts, fenceCloser, type OpenFence, openFenceAt } from "./markdown.js";
-import { type Cut, findCut, graphemeBoundary, SPLIT_LOOKAHEAD } from "./split.js";
-import type { Clock, EditableReply, EditBudget, EditPriority, MessageRef } from "./types.js";
+import { closeEarly, defaultWarning, finalText } from "./final.js";
+import { displayParts, type OpenFence } from "./markdown.js";
+import { type Cut, cutAt, markdownRoom, type Render, restFits } from "./split.js";
+import type { Clock, EditableReply, EditBudget, EditPriority, MessageRef, Update } from "./types.js";
 
 /** How renderByEditing shows a stream. Every field is optional. */
 export interface RenderOptions {
@@ -36,6 +36,8 @@ export interface RenderResult {
   error?: ChatError;
   /** A non-rate-limit failure of post/edit that stopped rendering. */
   platformError?: unknown;
+  /** That failure was a post: part of the answer never appeared (a failed edit is closed with a note). */
+  postFailed?: boolean;
 }
 
 export const DEFAULT_CURSOR = "▌";
@@ -45,8 +47,9 @@ export const DEFAULT_CURSOR = "▌";
  * tokens that arrived since the last request. One request at a time per reply,
  * each drawn from `reply.budget`; intermediate texts end with the cursor; the
  * final text is exactly `finalText(...)` split by `splitMessage` at
- * `reply.maxChars`. A PlatformRateLimitError pauses the budget and the held text
- * is sent later. Model errors and aborts end the message with a warning line.
+ * `reply.maxChars` of rendered text, each part sent as `reply.render` writes it.
+ * A PlatformRateLimitError pauses the budget and the held text is sent later.
+ * Model errors and aborts end the message with a warning line.
  */
 export function renderByEditing(
   deltas: AsyncIterable<string>,
@@ -57,7 +60,12 @@ export function renderByEditing(
 }
 
 interface Request {
+  /** The platform's text (rendered). */
   text: string;
+  /** An intermediate text cut short to fit: the rest needs another message. */
+  heldBack?: boolean;
+  /** For an intermediate text: the Markdown it shows without the cursor (see Update). */
+  settled?: string;
   /** The message is finished by this request and the rest continues in a new one. */
   cut?: Cut;
   /** The last request of the reply. */
@@ -75,6 +83,11 @@ class Renderer {
   private readonly warningFor: (err: ChatError) => string;
   private readonly emptyText: string;
   private readonly maxChars: number;
+  private readonly render: Render | undefined;
+  /** markdownRoom of the message being written, once known (it does not change as text grows). */
+  private room: { start: number; value: number } | undefined;
+  /** The message being written was held back to fit: what it shows until its cut (the text only grows). */
+  private heldBack: { start: number; request: Request } | undefined;
 
   // The platform side: the message being written starts at `start` in the text,
   // after `prefix` (a reopened code fence).
@@ -89,6 +102,7 @@ class Renderer {
   private edits = 0;
   private rateLimited = 0;
   private platformError: unknown;
+  private postFailed = false;
 
   constructor(
     deltas: AsyncIterable<string>,
@@ -103,6 +117,13 @@ class Renderer {
     this.warningFor = options.warningFor ?? defaultWarning;
     this.emptyText = options.emptyText ?? "_(no answer)_";
     this.maxChars = reply.maxChars;
+    this.render = reply.render
+      ? memoized((markdown) => (reply.render as Render).call(reply, markdown))
+      : undefined;
+  }
+
+  private rendered(markdown: string): string {
+    return this.render ? this.render(markdown) : markdown;
   }
 
   async run(): Promise<RenderResult> {
@@ -125,6 +146,7 @@ class Renderer {
       rateLimited: this.rateLimited,
       ...(this.model.error ? { error: this.model.error } : {}),
       ...(this.platformError !== undefined ? { platformError: this.platformError } : {}),
+      ...(this.postFailed ? { postFailed: true } : {}),
     };
   }
 
@@ -137,16 +159,9 @@ class Renderer {
   private plan(): Request | undefined {
     const done = this.model.done;
     const text = done ? this.finalDocument() : this.model.text();
-    const room = this.maxChars - this.prefix.length;
-    const rest = text.length - this.start;
-    // While streaming, cut only once the lookahead is there, so the cut is the one
-    // splitMessage makes of the finished text.
-    if (rest > room && (done || rest >= room + SPLIT_LOOKAHEAD)) {
-      const cut = findCut(text, this.start, this.prefix, this.fence, this.maxChars);
-      return { text: this.prefix + text.slice(this.start, cut.end) + cut.suffix, cut };
-    }
     if (done) {
-      const last = this.prefix + text.slice(this.start);
+      if (!restFits(text, this.start, this.prefix, this.maxChars, this.render)) return this.cut(text, true);
+      const last = this.rendered(this.prefix + text.slice(this.start));
       if (this.ref && last === this.sent) {
         this.finished = true;
         return undefined;
@@ -156,23 +171,46 @@ class Renderer {
     if (text.length === 0) {
       return this.ref || this.messages.length > 0 || this.placeholder === null
         ? undefined
-        : { text: this.placeholder, placeholder: true };
+        : { text: this.rendered(this.placeholder), settled: "", placeholder: true };
     }
-    const shown = this.intermediate(this.prefix + text.slice(this.start));
-    return shown === this.sent ? undefined : { text: shown };
+    let shown = this.heldBack?.start === this.start ? this.heldBack.request : undefined;
+    shown ??= this.intermediate(this.prefix + text.slice(this.start));
+    if (shown.heldBack) this.heldBack = { start: this.start, request: shown };
+    // Held back to fit: the rest does not fit this message. Cut only once the text decides
+    // where, so the cut is the one splitMessage makes of the finished text.
+    if (shown.heldBack) {
+      const cut = this.cut(text, false);
+      if (cut) return cut;
+    }
+    return shown.text === this.sent ? undefined : shown;
+  }
+
+  /** The request that closes the current message at its cut, once the cut is known. */
+  private cut(text: string, complete: boolean): Request | undefined {
+    let room = this.room?.start === this.start ? this.room.value : undefined;
+    room ??= markdownRoom(text, this.start, this.prefix, this.maxChars, this.render, complete);
+    if (room === undefined) return undefined;
+    this.room = { start: this.start, value: room };
+    const cut = cutAt(text, this.start, this.prefix, this.fence, this.maxChars, this.render, complete, room);
+    if (!cut) return undefined;
+    return { text: this.rendered(this.prefix + text.slice(this.start, cut.end) + cut.suffix), cut };
   }
 
   /** A half-written message: open Markdown closed after the cursor, held back to fit. */
-  private intermediate(body: string): string {
+  private intermediate(body: string): Request {
     let keep = body.length;
-    for (;;) {
+    for (let heldBack = false; ; heldBack = true) {
       let shown = body.slice(0, keep);
       const last = shown.charCodeAt(shown.length - 1);
       if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1);
       const parts = displayParts(shown);
-      const out = parts.shown + this.cursor + parts.closers;
-      if (out.length <= this.maxChars || keep === 0) return out;
-      keep = Math.max(0, Math.min(keep - 1, this.maxChars - this.cursor.length - parts.closers.length - 2));
+      const markdown = parts.shown + this.cursor + parts.closers;
+      const text = markdown.length <= this.maxChars ? this.rendered(markdown) : markdown;
+      if (text.length <= this.maxChars || keep === 0) return { text, settled: settle(parts), heldBack };
+      let next = Math.min(keep - 1, this.maxChars - this.cursor.length - parts.closers.length - 2);
+      // Rendering may make it longer than its Markdown: shrink in proportion.
+      if (this.render) next = Math.min(next, Math.floor((keep * this.maxChars) / text.length) - 1);
+      keep = Math.max(0, next);
     }
   }
 
@@ -214,12 +252,14 @@ class Renderer {
   /** Sends one request; false when the platform failed and rendering stopped. */
   private async send(request: Request): Promise<boolean> {
     const post = this.ref === undefined;
+    const update: Update =
+      request.settled === undefined ? { final: true } : { final: false, settled: request.settled };
     try {
       if (this.ref) {
-        await this.reply.edit(this.ref, request.text);
+        await this.reply.edit(this.ref, request.text, update);
         this.edits++;
       } else {
-        this.ref = await this.reply.post(request.text);
+        this.ref = await this.reply.post(request.text, update);
         this.messages.push(this.ref);
       }
     } catch (err) {
@@ -257,12 +297,15 @@ class Renderer {
     this.model.stop();
     const ref = this.ref;
     // A failed post leaves no message with a cursor: earlier ones were finished.
-    if (!ref) return;
+    if (!ref) {
+      this.postFailed = true;
+      return;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       await this.reply.budget.acquire(undefined, "final");
       const text = this.salvage();
       try {
-        await this.reply.edit(ref, text);
+        await this.reply.edit(ref, text, { final: true });
         this.edits++;
         this.sent = text;
         return;
@@ -273,20 +316,35 @@ class Renderer {
     }
   }
 
-  /** The current message closed early: its text so far, fences closed, and a note. */
+  /** The current message closed early: its text so far, fences closed, and a note, rendered. */
   private salvage(): string {
     if (this.model.done) {
-      const full = this.prefix + this.finalDocument().slice(this.start);
+      const full = this.rendered(this.prefix + this.finalDocument().slice(this.start));
       if (full.length <= this.maxChars) return full;
     }
-    const tail = `\n\n${UNFINISHED_NOTE}`;
-    let body = this.prefix + this.model.text().slice(this.start);
-    const room = this.maxChars - tail.length - 8;
-    if (body.length > room) body = body.slice(0, graphemeBoundary(body, Math.max(0, room), 0, body.length));
-    const fence = openFenceAt(body);
-    if (fence) body += fenceCloser(body, fence);
-    return body.trim().length > 0 ? body + tail : UNFINISHED_NOTE;
+    return closeEarly(this.prefix + this.model.text().slice(this.start), this.maxChars, this.render);
   }
+}
+
+/** `render` with its last few answers kept: the renderer often renders the same text twice in a row. */
+function memoized(render: Render): Render {
+  const recent = new Map<string, string>();
+  return (markdown) => {
+    const known = recent.get(markdown);
+    if (known !== undefined) return known;
+    const text = render(markdown);
+    if (recent.size >= 4) recent.delete(recent.keys().next().value as string);
+    recent.set(markdown, text);
+    return text;
+  };
+}
+
+/** A half-written message without its cursor: what it shows, open Markdown closed. */
+function settle(parts: { shown: string; closers: string }): string {
+  // A fence closer starts on a new line after the cursor; without the cursor, the line it had is not needed.
+  const closers =
+    parts.shown.endsWith("\n") && parts.closers.startsWith("\n") ? parts.closers.slice(1) : parts.closers;
+  return parts.shown + closers;
 }
 
 function isRateLimit(err: unknown): err is { retryAfterMs: number } {

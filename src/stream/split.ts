@@ -36,24 +36,31 @@ const WORD = 3;
 let graphemes: Intl.Segmenter | undefined;
 
 /**
- * Splits `text` into messages of at most `maxChars` UTF-16 code units. It cuts
- * at a paragraph, line, sentence or word boundary in the second half of the
- * room, else between two graphemes (never inside an emoji or surrogate pair). A
- * code fence open at a cut is closed in the first part and reopened, with the
- * same language, in the next. Pure.
+ * Markdown as the platform writes it (Slack: mrkdwn, where `&` is `&amp;`).
+ * Parts are measured by the length of what it returns; absent, by their own.
  */
-export function splitMessage(text: string, maxChars: number): string[] {
-  return planSplit(text, maxChars).map((p) => p.prefix + text.slice(p.start, p.end) + p.suffix);
+export type Render = (markdown: string) => string;
+
+/**
+ * Splits `text` into messages whose rendering holds at most `maxChars` UTF-16
+ * code units (and whose Markdown does too). It cuts at a paragraph, line,
+ * sentence or word boundary in the second half of the room, else between two
+ * graphemes (never inside an emoji or surrogate pair). A code fence open at a
+ * cut is closed in the first part and reopened, with the same language, in the
+ * next. Returns the parts' Markdown. Pure.
+ */
+export function splitMessage(text: string, maxChars: number, render?: Render): string[] {
+  return planSplit(text, maxChars, render).map((p) => p.prefix + text.slice(p.start, p.end) + p.suffix);
 }
 
 /** splitMessage as positions: the parts' `text.slice(start, end)` joined give back `text`. */
-export function planSplit(text: string, maxChars: number): Part[] {
+export function planSplit(text: string, maxChars: number, render?: Render): Part[] {
   const parts: Part[] = [];
   let start = 0;
   let prefix = "";
   let fence: OpenFence | undefined;
-  while (prefix.length + text.length - start > maxChars) {
-    const cut = findCut(text, start, prefix, fence, maxChars);
+  while (!restFits(text, start, prefix, maxChars, render)) {
+    const cut = cutAt(text, start, prefix, fence, maxChars, render, true) as Cut;
     parts.push({ start, end: cut.end, prefix, suffix: cut.suffix });
     start = cut.end;
     prefix = cut.nextPrefix;
@@ -61,6 +68,95 @@ export function planSplit(text: string, maxChars: number): Part[] {
   }
   parts.push({ start, end: text.length, prefix, suffix: "" });
   return parts;
+}
+
+/** Whether the rest of `text` from `start`, after `prefix`, fits in one message. */
+export function restFits(
+  text: string,
+  start: number,
+  prefix: string,
+  maxChars: number,
+  render: Render | undefined,
+): boolean {
+  const body = prefix + text.slice(start);
+  return body.length <= maxChars && (!render || render(body).length <= maxChars);
+}
+
+/**
+ * The cut of the message that starts at `start` when the rest does not fit:
+ * findCut in the Markdown room whose rendering fits. With `complete` false
+ * (the text is still growing) it is undefined until enough text arrived for
+ * the cut to be the one the finished text gets. `room`: markdownRoom's answer
+ * when the caller has it already.
+ */
+export function cutAt(
+  text: string,
+  start: number,
+  prefix: string,
+  fence: OpenFence | undefined,
+  maxChars: number,
+  render: Render | undefined,
+  complete: boolean,
+  room = markdownRoom(text, start, prefix, maxChars, render, complete),
+): Cut | undefined {
+  if (room === undefined) return undefined;
+  for (;;) {
+    // findCut reads up to room + SPLIT_LOOKAHEAD: only then is the cut final.
+    if (!complete && text.length - start < room + SPLIT_LOOKAHEAD) return undefined;
+    const cut = findCut(text, start, prefix, fence, prefix.length + room);
+    if (!render || room <= 1) return cut;
+    const length = render(prefix + text.slice(start, cut.end) + cut.suffix).length;
+    if (length <= maxChars) return cut;
+    // Rendering is not exactly additive (a closed fence, an escaped character): shrink and retry.
+    room = Math.max(1, Math.min(room - 1, Math.floor((room * maxChars) / length)));
+  }
+}
+
+/**
+ * The Markdown characters the message starting at `start` may take:
+ * `maxChars - prefix.length`, or less where rendering makes text longer.
+ * Once known for a growing text it stays the same (see renderedRoom), so a
+ * caller may keep it. Undefined while it cannot be known yet.
+ */
+export function markdownRoom(
+  text: string,
+  start: number,
+  prefix: string,
+  maxChars: number,
+  render: Render | undefined,
+  complete: boolean,
+): number | undefined {
+  return render ? renderedRoom(text, start, prefix, maxChars, render, complete) : maxChars - prefix.length;
+}
+
+/**
+ * The longest Markdown stretch from `start` whose rendering, after `prefix`,
+ * fits in `maxChars`, at most `maxChars - prefix.length`. Rendering only grows
+ * as text is added (or nearly so), so once the available text overflows the
+ * answer is found by binary search within it, and a growing text gets the same
+ * answer as the finished one. Undefined while nothing overflows yet and more
+ * text may come.
+ */
+function renderedRoom(
+  text: string,
+  start: number,
+  prefix: string,
+  maxChars: number,
+  render: Render,
+  complete: boolean,
+): number | undefined {
+  const cap = maxChars - prefix.length;
+  const available = Math.min(cap, text.length - start);
+  const fits = (length: number) => render(prefix + text.slice(start, start + length)).length <= maxChars;
+  if (fits(available)) return available === cap || complete ? cap : undefined;
+  let lo = 0;
+  let hi = available - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(1, lo);
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { OtherErrorCode } from "../errors.js";
+
 /** A message the platform gave back after a post; opaque to the renderer. */
 export interface MessageRef {
   id: string;
@@ -25,14 +27,37 @@ export interface EditBudget {
   pause(ms: number): void;
 }
 
+/** Hands out the budget of a scope (a Discord channel, a Slack workspace); see EditBudgets. */
+export interface EditBudgetSource {
+  get(scopeKey: string): EditBudget;
+}
+
+/**
+ * What the renderer tells a reply about each text it sends. `final`: the
+ * message will not change again (the last request of the reply, or a message
+ * closed at a split). Otherwise `settled` is the Markdown the message should
+ * end as if the stream died now: what it shows, without the cursor. Crash
+ * recovery keeps it; nothing needs to look for a cursor in a text.
+ */
+export type Update = { final: true } | { final: false; settled: string };
+
 /**
  * What a platform gives the renderer: post a message, edit it, its size limit,
- * and the edit budget it draws on. Adapters format text (Markdown -> mrkdwn)
- * inside post/edit. A rate-limited request throws PlatformRateLimitError.
+ * how its text is written, and the edit budget it draws on. A rate-limited
+ * request throws PlatformRateLimitError.
  */
 export interface EditableReply {
-  /** The longest text one message may hold, in UTF-16 code units (Discord 2,000; Slack ~4,000). */
+  /**
+   * The longest text one message may hold, in UTF-16 code units of the
+   * platform's text (what `render` returns): Discord 2,000; Slack 4,000.
+   */
   readonly maxChars: number;
+  /**
+   * The model's Markdown as the platform's text (Slack: mrkdwn). The renderer
+   * splits on the rendered length and sends what this returns, so every
+   * message fits exactly. Default: the Markdown as it is.
+   */
+  render?(markdown: string): string;
   /** The budget every edit (and, without `postBudget`, every post) draws on. */
   readonly budget: EditBudget;
   /**
@@ -41,13 +66,15 @@ export interface EditableReply {
    * workspace). Default: `budget`.
    */
   readonly postBudget?: EditBudget;
-  post(text: string): Promise<MessageRef>;
-  edit(ref: MessageRef, text: string): Promise<void>;
+  /** Posts a new message with `text` (already rendered). */
+  post(text: string, update: Update): Promise<MessageRef>;
+  /** Replaces a message's text with `text` (already rendered). */
+  edit(ref: MessageRef, text: string, update: Update): Promise<void>;
 }
 
 /** Thrown by EditableReply.post/edit when the platform answered "rate limited". */
 export class PlatformRateLimitError extends Error {
-  readonly code = "platform_rate_limited";
+  readonly code: OtherErrorCode = "platform_rate_limited";
   /** How long the platform asked us to wait (ms). */
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number, message = `rate limited for ${retryAfterMs} ms`) {

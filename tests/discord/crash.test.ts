@@ -1,29 +1,36 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InflightMessages } from "../../src/memory/inflight.js";
+import { CrashRecovery } from "../../src/replicas/index.js";
 import { CURSOR, type Harness, startHarness } from "./harness.js";
+
+/** A process that dies: its heartbeat stops and nothing else of it runs. */
+function crash(recovery: CrashRecovery): void {
+  clearInterval((recovery as unknown as { beatTimer: NodeJS.Timeout }).beatTimer);
+}
 
 describe("a bot process that dies mid-answer on Discord", () => {
   let h: Harness | undefined;
   afterEach(async () => h?.close());
 
   it("leaves no cursor: a live process finishes the message with what was shown and a note", async () => {
-    h = await startHarness({ inflight: { heartbeatMs: 50 } });
+    h = await startHarness({ recovery: { heartbeatMs: 50 } });
     h.fake.respond(() => ({ chunks: ["Half of ", "an answer", " never finished"], stallAfterChunks: 2 }));
     const dm = h.discord.world.aliceDm;
     h.discord.say({ channel: dm, content: "go" });
     await h.discord.waitForBotText(dm.id, `Half of an answer${CURSOR}`);
-    // The process dies: its heartbeat stops and nothing else of it runs.
-    clearInterval((h.inflight as unknown as { timer: NodeJS.Timeout }).timer);
+    crash(h.recovery!);
 
-    const survivor = new InflightMessages(h.store.state, h.store.atomic, { cursor: CURSOR, heartbeatMs: 50 });
+    const survivor = new CrashRecovery(h.store.state, h.store.coordination.atomic, {
+      heartbeatMs: 50,
+      sweepEveryMs: 0,
+    });
     await survivor.start();
     await new Promise((r) => setTimeout(r, 250));
-    expect(await survivor.sweep({ discord: h.adapter.finishMessage })).toBe(1);
-    const [message] = h.discord.botMessages(dm.id);
-    expect(message!.content).not.toContain(CURSOR);
-    expect(message!.content).toMatch(
-      /^Half of an answer\n\n⚠️ The bot restarted before finishing this answer/,
+    expect(await survivor.watch({ discord: h.adapter.finisher })).toBe(1);
+    await h.discord.waitForBotText(
+      dm.id,
+      "Half of an answer\n\n⚠️ The bot restarted before finishing this answer. Please ask again.",
     );
+    expect(h.discord.botMessages(dm.id)[0]!.content).not.toContain(CURSOR);
     await survivor.stop();
   });
 });

@@ -1,7 +1,7 @@
-import { type DiscordAdapter, startDiscord } from "../../adapters/discord/index.js";
-import type { Config } from "../../src/config.js";
+import { type DiscordSurface, startDiscord } from "../../adapters/discord/index.js";
+import type { Config } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
-import { InflightMessages } from "../../src/memory/inflight.js";
+import { CrashRecovery } from "../../src/replicas/index.js";
 import { FakeDiscord, type FakeDiscordOptions } from "../fakes/discord.js";
 import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
@@ -16,9 +16,9 @@ export interface LogLine {
 
 export interface Harness extends TestBot {
   discord: FakeDiscord;
-  adapter: DiscordAdapter;
-  /** Set with the `inflight` option. */
-  inflight: InflightMessages | undefined;
+  adapter: DiscordSurface;
+  /** Set with the `recovery` option. */
+  recovery: CrashRecovery | undefined;
   logs: LogLine[];
   config: Config["discord"];
   close(): Promise<void>;
@@ -55,37 +55,38 @@ export async function startHarness(
     discord?: FakeDiscordOptions;
     config?: Partial<Config["discord"]>;
     bot?: TestBotOptions;
-    /** Remember streamed messages in the bot's store (InflightMessages), beating every `heartbeatMs`. */
-    inflight?: { heartbeatMs: number };
+    /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
+    recovery?: { heartbeatMs: number };
   } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
   const testBot = await makeTestBot(options.bot);
-  const inflight = options.inflight
-    ? new InflightMessages(testBot.store.state, testBot.store.atomic, {
-        cursor: CURSOR,
-        heartbeatMs: options.inflight.heartbeatMs,
+  const recovery = options.recovery
+    ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
+        heartbeatMs: options.recovery.heartbeatMs,
+        sweepEveryMs: 0,
       })
     : undefined;
-  await inflight?.start();
+  await recovery?.start();
   const logs: LogLine[] = [];
   const config = discordConfig(discord, options.config);
   const adapter = await startDiscord({
     bot: testBot.bot,
+    turns: testBot.turns,
     config,
     cursor: CURSOR,
     log: collectingLogger(logs),
-    ...(inflight ? { inflight } : {}),
+    ...(recovery ? { recovery } : {}),
   });
   return {
     ...testBot,
     discord,
     adapter,
-    inflight,
+    recovery,
     logs,
     config,
     close: async () => {
-      await adapter.stop({ graceMs: 0 });
+      await adapter.stop(0);
       await testBot.close();
       await discord.close();
     },

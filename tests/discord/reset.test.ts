@@ -120,10 +120,10 @@ describe("/reset registration", () => {
     discord = await FakeDiscord.start();
     const { world } = discord;
     const config = discordConfig(discord, { guildId: world.guildId });
-    const { bot, close } = await makeTestBot();
+    const { bot, turns, close } = await makeTestBot();
     try {
-      const first = await startDiscord({ bot, config, cursor: "▌", log: silentLogger() });
-      await first.stop();
+      const first = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      await first.stop(0);
       const global = discord.commands.get("global")!;
       expect(global.map((c) => c.name)).toEqual(["reset"]);
       // Works in servers (0) and in DMs with the bot (1).
@@ -133,14 +133,14 @@ describe("/reset registration", () => {
         discord.calls.filter((c) => c.method === "PUT" && c.path.endsWith("/commands")).length;
       expect(puts()).toBe(2);
 
-      const second = await startDiscord({ bot, config, cursor: "▌", log: silentLogger() });
-      await second.stop();
+      const second = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      await second.stop(0);
       expect(puts()).toBe(2);
 
       // A changed description is written again.
       discord.setCommands("global", [{ ...RESET_COMMAND, description: "old text" }]);
-      const third = await startDiscord({ bot, config, cursor: "▌", log: silentLogger() });
-      await third.stop();
+      const third = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      await third.stop(0);
       expect(puts()).toBe(3);
       expect(discord.commands.get("global")![0].description).toBe(RESET_COMMAND.description);
     } finally {

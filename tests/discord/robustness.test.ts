@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DiscordStartError, startDiscord } from "../../adapters/discord/index.js";
+import { startDiscord } from "../../adapters/discord/index.js";
+import { StartError } from "../../src/errors.js";
 import { FakeDiscord, MESSAGE_CONTENT_INTENT } from "../fakes/discord.js";
 import { makeTestBot } from "../helpers/bot.js";
 import {
@@ -169,11 +170,13 @@ describe("Discord robustness", () => {
     }));
     h.discord.say({ channel: dm, content: "take your time" });
     await h.discord.waitFor(() => h!.discord.botMessages(dm.id).length === 1, "the answer to start");
-    await h.adapter.stop({ graceMs: 0 });
+    await h.adapter.stop(0);
 
     const [message] = h.discord.botMessages(dm.id);
     expect(message!.content).not.toContain(CURSOR);
-    expect(message!.content).toMatch(/Stopped\._$/);
+    expect(message!.content).toMatch(
+      /_The bot restarted before finishing this answer\. Please ask again\._$/,
+    );
     expect(await h.adapter.ready()).toBe(false);
   });
 
@@ -202,11 +205,12 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the Message Content intent must be enabled", async () => {
     discord = await FakeDiscord.start({ messageContentAllowed: false });
-    const { bot, close } = await makeTestBot();
+    const { bot, turns, close } = await makeTestBot();
     const logs: LogLine[] = [];
     try {
       const started = startDiscord({
         bot,
+        turns,
         config: discordConfig(discord),
         cursor: CURSOR,
         log: collectingLogger(logs),
@@ -215,8 +219,8 @@ describe("Discord start-up failures", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(DiscordStartError);
-      expect((err as DiscordStartError).code).toBe("discord_disallowed_intents");
+      expect(err).toBeInstanceOf(StartError);
+      expect((err as StartError).code).toBe("discord_disallowed_intents");
       expect((err as Error).message).toMatch(/Message Content Intent/);
       expect(discord.gateway.closeCodes).toContain(4014);
       expect(logs.some((l) => /Message Content Intent/.test(l.msg))).toBe(true);
@@ -227,14 +231,14 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the token is wrong", async () => {
     discord = await FakeDiscord.start();
-    const { bot, close } = await makeTestBot();
+    const { bot, turns, close } = await makeTestBot();
     try {
       const config = { ...discordConfig(discord), token: "not-the-token" };
-      const err = await startDiscord({ bot, config, cursor: CURSOR, log: collectingLogger([]) }).then(
+      const err = await startDiscord({ bot, turns, config, cursor: CURSOR, log: collectingLogger([]) }).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect((err as DiscordStartError).code).toBe("discord_bad_token");
+      expect((err as StartError).code).toBe("discord_bad_token");
       expect((err as Error).message).toMatch(/DISCORD_TOKEN/);
     } finally {
       await close();

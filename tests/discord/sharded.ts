@@ -12,7 +12,7 @@ export interface Line {
 }
 
 /**
- * The sharded entry (src/shards.ts) as its own process, like `npm run dev:shards`
+ * The sharded mode (src/main.ts --shards) as its own process, like `npm run dev:shards`
  * but with `node --import tsx` so the pid is the manager itself (the tsx CLI forks).
  */
 export class Sharded {
@@ -30,7 +30,7 @@ export class Sharded {
   }
 
   static start(env: Record<string, string>): Sharded {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/shards.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--shards"], {
       cwd: root,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -126,7 +126,7 @@ describe("two Discord shards sharing Redis", () => {
   it("starts the recommended two shards; each IDENTIFYs as its own [id, 2]; only shard 0 serves web and commands", async (ctx) => {
     if (!redisUp || !discord || !run) return ctx.skip();
     // Logs reach us asynchronously (pino writes in the background): wait for the start-up summaries.
-    for (let i = 0; i < 200 && !run.lines().some((l) => l.msg === "Web: off, WEB_ENABLED=false"); i++)
+    for (let i = 0; i < 200 && !run.lines().some((l) => l.msg === "Web: off, not in --surfaces=discord"); i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(run.output).toContain("Discord: 2 shards (Discord's recommendation)");
     expect(discord.gateway.identifies.map((i) => i.shard).sort()).toEqual([
@@ -141,7 +141,9 @@ describe("two Discord shards sharing Redis", () => {
     expect(lines.filter((l) => l.msg.startsWith("Web: chat page and API at")).map((l) => l.pid)).toEqual([
       zero,
     ]);
-    expect(lines.filter((l) => l.msg === "Web: off, WEB_ENABLED=false").map((l) => l.pid)).toEqual([one]);
+    expect(lines.filter((l) => l.msg === "Web: off, not in --surfaces=discord").map((l) => l.pid)).toEqual([
+      one,
+    ]);
     // /reset is per application: one shard registers it, not every one.
     expect(discord.callsTo("GET", /^\/applications\/\d+\/commands$/)).toHaveLength(1);
     expect(discord.commands.get("global")?.map((c) => c.name)).toEqual(["reset"]);

@@ -1,8 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { FakeLlmServer, lastUserText } from "./llm-server.js";
 
-export type { FakeReply, RecordedRequest } from "./llm-server.js";
-
 /**
  * A fake Anthropic Messages server: `POST /v1/messages` with `stream: true`
  * answers the real event sequence (message_start, content_block_start, ping,

@@ -8,7 +8,7 @@
 
 import { snowflake, snowflakeOnShard } from "./discord-ids.js";
 
-export { shardOf, snowflake, snowflakeOnShard } from "./discord-ids.js";
+export { shardOf, snowflake } from "./discord-ids.js";
 export { messagePayload } from "./discord-message.js";
 
 export const ChannelTypes = { GuildText: 0, DM: 1, PublicThread: 11, GuildForum: 15 } as const;

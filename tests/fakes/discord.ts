@@ -13,14 +13,7 @@ import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
 export type { FakeFailure, FakeMessage, InteractionCallback } from "./discord-rest.js";
-export {
-  ChannelTypes,
-  type FakeChannel,
-  type FakeGuild,
-  type FakeUser,
-  FakeWorld,
-  shardOf,
-} from "./discord-world.js";
+export { type FakeChannel, type FakeGuild, type FakeUser, shardOf } from "./discord-world.js";
 
 /** One REST request as discord.js sent it; `path` is below `/api/v10`. */
 export interface RestCall {

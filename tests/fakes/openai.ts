@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { FakeLlmServer, lastUserText } from "./llm-server.js";
 
-export type { FakeReply, RecordedRequest } from "./llm-server.js";
+export type { FakeReply } from "./llm-server.js";
 
 /**
  * A fake OpenAI Chat Completions server: `POST /v1/chat/completions` with

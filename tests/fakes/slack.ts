@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 import { type FakeSlackOptions, FakeSlackWorkspace } from "./slackWorkspace.js";
 
-export type { FakeSlackMessage, FakeSlackOptions, FakeSlackUser } from "./slackWorkspace.js";
+export type { FakeSlackOptions } from "./slackWorkspace.js";
 
 /** One Web API call as the SDK sent it. */
 export interface SlackCall {
@@ -11,6 +11,9 @@ export interface SlackCall {
   // biome-ignore lint/suspicious/noExplicitAny: params are whatever the SDK sent
   params: Record<string, any>;
   token: string | undefined;
+  /** What the fake answered (`{ ok, error?, ... }`). */
+  // biome-ignore lint/suspicious/noExplicitAny: Slack's answers vary by method
+  response?: Record<string, any>;
 }
 
 /** A canned failure for the next calls of one method. */
@@ -99,7 +102,9 @@ export class FakeSlack extends FakeSlackWorkspace {
     const token = auth?.startsWith("Bearer ") ? auth.slice(7) : (params.token as string | undefined);
     const call: SlackCall = { method, params, token };
     this.calls.push(call);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    // biome-ignore lint/suspicious/noExplicitAny: Slack's answers vary by method
+    const send = (status: number, body: Record<string, any>, headers: Record<string, string> = {}) => {
+      call.response = body;
       res
         .writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers })
         .end(JSON.stringify(body));

@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Bot, type BotOptions } from "../../src/bot.js";
 import { OpenAIModel } from "../../src/llm/openai.js";
 import { silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
+import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
 import { FakeOpenAI } from "../fakes/openai.js";
 
 export interface TestBot {
   bot: Bot;
+  /** The turn tracker every surface of this bot shares. */
+  turns: TurnTracker;
   fake: FakeOpenAI;
   store: KeyvConversationStore;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
   });
   return {
     bot,
+    turns: new TurnTracker(silentLogger()),
     fake,
     store,
     close: async () => {

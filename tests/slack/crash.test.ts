@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InflightMessages } from "../../src/memory/inflight.js";
+import { CrashRecovery } from "../../src/replicas/index.js";
 import { appMentionEvent } from "../fakes/slackEvents.js";
 import { ALICE, CHANNEL, CURSOR, type Harness, startHarness } from "./harness.js";
 
@@ -9,8 +9,8 @@ describe("a bot process that dies mid-answer", () => {
 
   it("leaves no cursor: a live process finishes the message with what was shown and a note", async () => {
     // The process streaming the answer remembers its messages in the shared store...
-    h = await startHarness({ inflight: { heartbeatMs: 50 } });
-    const dying = h.inflight!;
+    h = await startHarness({ recovery: { heartbeatMs: 50 } });
+    const dying = h.recovery!;
     h.testBot.fake.respond(() => ({
       chunks: ["Half of ", "an answer", " never finished"],
       stallAfterChunks: 2,
@@ -25,15 +25,15 @@ describe("a bot process that dies mid-answer", () => {
       "the partial answer",
     );
     // ...and then dies: its heartbeat stops, nothing else runs.
-    clearInterval((dying as unknown as { timer: NodeJS.Timeout }).timer);
+    clearInterval((dying as unknown as { beatTimer: NodeJS.Timeout }).beatTimer);
 
-    const survivor = new InflightMessages(h.testBot.store.state, h.testBot.store.atomic, {
-      cursor: CURSOR,
+    const survivor = new CrashRecovery(h.testBot.store.state, h.testBot.store.coordination.atomic, {
       heartbeatMs: 50,
+      sweepEveryMs: 0,
     });
     await survivor.start();
     await new Promise((r) => setTimeout(r, 250));
-    expect(await survivor.sweep({ slack: h.handle.finishMessage })).toBe(1);
+    expect(await survivor.watch({ slack: h.handle.finisher })).toBe(1);
     const text = h.slack.botMessagesIn(CHANNEL, ts)[0]!.text;
     expect(text).not.toContain(CURSOR);
     expect(text).toMatch(/^Half of an answer\n\n⚠️ The bot restarted before finishing this answer/);

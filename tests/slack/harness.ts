@@ -1,9 +1,9 @@
 import { type FastifyInstance, fastify } from "fastify";
-import { type SlackHandle, startSlack } from "../../adapters/slack/index.js";
-import type { Config } from "../../src/config.js";
+import { type SlackSurface, startSlack } from "../../adapters/slack/index.js";
+import type { Config } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
-import { InflightMessages } from "../../src/memory/inflight.js";
-import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
+import { CrashRecovery } from "../../src/replicas/index.js";
+import type { EditBudgetSource } from "../../src/stream/index.js";
 import { FakeSlack } from "../fakes/slack.js";
 import {
   eventEnvelope,
@@ -29,8 +29,9 @@ export interface HarnessOptions {
   requireMention?: boolean;
   editsPerMinute?: number;
   budgets?: EditBudgetSource;
-  /** Remember streamed messages in the bot's store (InflightMessages), beating every `heartbeatMs`. */
-  inflight?: { heartbeatMs: number };
+  postBudgets?: EditBudgetSource;
+  /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
+  recovery?: { heartbeatMs: number };
 }
 
 /**
@@ -41,9 +42,9 @@ export interface HarnessOptions {
 export interface Harness {
   slack: FakeSlack;
   testBot: TestBot;
-  handle: SlackHandle;
-  /** Set with the `inflight` option. */
-  inflight: InflightMessages | undefined;
+  handle: SlackSurface;
+  /** Set with the `recovery` option. */
+  recovery: CrashRecovery | undefined;
   /** Signed requests to POST /slack/events (HTTP mode). */
   post: SlackPoster;
   eventsUrl: string;
@@ -67,13 +68,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   slack.addUser(BOB);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
   const testBot = await makeTestBot();
-  const inflight = options.inflight
-    ? new InflightMessages(testBot.store.state, testBot.store.atomic, {
-        cursor: CURSOR,
-        heartbeatMs: options.inflight.heartbeatMs,
+  const recovery = options.recovery
+    ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
+        heartbeatMs: options.recovery.heartbeatMs,
+        sweepEveryMs: 0,
       })
     : undefined;
-  await inflight?.start();
+  await recovery?.start();
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger({
     level: "debug",
@@ -91,12 +92,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!socket) http = fastify();
   const handle = await startSlack({
     bot: testBot.bot,
+    turns: testBot.turns,
     config,
     cursor: CURSOR,
     log,
     ...(http ? { http } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
-    ...(inflight ? { inflight } : {}),
+    ...(options.postBudgets ? { postBudgets: options.postBudgets } : {}),
+    ...(recovery ? { recovery } : {}),
   });
   let eventsUrl = "";
   if (http) {
@@ -108,7 +111,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     slack,
     testBot,
     handle,
-    inflight,
+    recovery,
     post: slackPoster(eventsUrl, SIGNING_SECRET),
     eventsUrl,
     socket,
@@ -119,7 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return slackPoster(eventsUrl, SIGNING_SECRET).event(eventEnvelope(slack, event), postOptions);
     },
     close: async () => {
-      await handle.stop({ graceMs: 1_000 });
+      await handle.stop(1_000);
       await http?.close();
       await socket?.close();
       await testBot.close();

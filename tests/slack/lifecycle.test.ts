@@ -1,6 +1,7 @@
 import { fastify } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlackStartError, startSlack } from "../../adapters/slack/index.js";
+import { startSlack } from "../../adapters/slack/index.js";
+import { StartError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { FakeSlack } from "../fakes/slack.js";
 import { appMentionEvent } from "../fakes/slackEvents.js";
@@ -31,18 +32,19 @@ describe("Slack: start-up", () => {
     const http = fastify();
     const start = startSlack({
       bot: testBot.bot,
+      turns: testBot.turns,
       config: { ...config, botToken: "xoxb-wrong-token", apiUrl: slack.apiUrl },
       cursor: CURSOR,
       log: silentLogger(),
       http,
     });
-    await expect(start).rejects.toBeInstanceOf(SlackStartError);
+    await expect(start).rejects.toBeInstanceOf(StartError);
     await expect(start).rejects.toThrow(/SLACK_BOT_TOKEN.*invalid_auth/);
     await http.close();
   });
 
   it("needs a signing secret and a server for HTTP events", async () => {
-    const base = { bot: testBot.bot, cursor: CURSOR, log: silentLogger() };
+    const base = { bot: testBot.bot, turns: testBot.turns, cursor: CURSOR, log: silentLogger() };
     await expect(
       startSlack({
         ...base,
@@ -91,9 +93,11 @@ describe("Slack: shutdown and model failures", () => {
       10_000,
       "the partial answer",
     );
-    await h.handle.stop({ graceMs: 50 });
+    await h.handle.stop(50);
     const text = h.slack.botMessagesIn(CHANNEL, ts)[0]!.text.replace(/\u200B/g, "");
-    expect(text).toMatch(/^Half of an answer\s+_Stopped\._$/);
+    expect(text).toMatch(
+      /^Half of an answer\s+_The bot restarted before finishing this answer\. Please ask again\._$/,
+    );
     // No longer taking events.
     const res = await h.post.event(
       h.envelope(appMentionEvent({ channel: CHANNEL, user: ALICE.id, text: "late", ts: h.slack.nextTs() })),

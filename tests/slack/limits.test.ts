@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_TEXT_LIMIT } from "../../adapters/slack/reply.js";
-import type { EditBudgetSource } from "../../src/memory/shared-budget.js";
+import type { EditBudgetSource } from "../../src/stream/index.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import { appMentionEvent } from "../fakes/slackEvents.js";
 import {

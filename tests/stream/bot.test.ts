@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Incoming } from "../../src/bot.js";
 import { EditBudgets, renderByEditing, splitMessage, systemClock } from "../../src/stream/index.js";
+import type { Incoming } from "../../src/turn/index.js";
 import { makeTestBot, type TestBot } from "../helpers/bot.js";
 import { FakeReply } from "./fakes.js";
 

@@ -5,6 +5,8 @@ import {
   type EditBudget,
   type MessageRef,
   PlatformRateLimitError,
+  type Render,
+  type Update,
 } from "../../src/stream/index.js";
 
 interface Timer {
@@ -101,6 +103,8 @@ export interface Sent {
   id: string;
   text: string;
   outcome: "ok" | "429" | "error";
+  /** What the renderer said of it (Update). */
+  update: Update;
 }
 
 /** How the fake platform answers the request number `n` (0-based): ok, 429 for `retryAfterMs`, or throws. */
@@ -119,6 +123,7 @@ export type Answer = (request: {
 export class FakeReply implements EditableReply {
   readonly maxChars: number;
   readonly budget: EditBudget;
+  readonly render?: Render;
   readonly log: Sent[] = [];
   /** Current text of every posted message, in post order. */
   readonly messages: { id: string; text: string }[] = [];
@@ -136,7 +141,10 @@ export class FakeReply implements EditableReply {
     latencyMs?: number;
     answer?: Answer;
     idPrefix?: string;
+    /** The platform's text format (default: Markdown as it is). */
+    render?: Render;
   }) {
+    if (options.render) this.render = options.render;
     this.clock = options.clock;
     this.budget = options.budget;
     this.maxChars = options.maxChars ?? 2_000;
@@ -160,20 +168,22 @@ export class FakeReply implements EditableReply {
     return out;
   }
 
-  post(text: string): Promise<MessageRef> {
-    return this.request("post", `${this.idPrefix}${this.messages.length + 1}`, text).then((id) => ({ id }));
+  post(text: string, update: Update = { final: true }): Promise<MessageRef> {
+    return this.request("post", `${this.idPrefix}${this.messages.length + 1}`, text, update).then((id) => ({
+      id,
+    }));
   }
 
-  async edit(ref: MessageRef, text: string): Promise<void> {
-    await this.request("edit", ref.id, text);
+  async edit(ref: MessageRef, text: string, update: Update = { final: true }): Promise<void> {
+    await this.request("edit", ref.id, text, update);
   }
 
-  private async request(kind: "post" | "edit", id: string, text: string): Promise<string> {
+  private async request(kind: "post" | "edit", id: string, text: string, update: Update): Promise<string> {
     const at = this.clock.now();
     const n = this.log.length;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const entry: Sent = { at, doneAt: at, kind, id, text, outcome: "ok" };
+    const entry: Sent = { at, doneAt: at, kind, id, text, outcome: "ok", update };
     this.log.push(entry);
     try {
       await this.clock.sleep(this.latencyMs);

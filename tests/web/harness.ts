@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { FastifyInstance } from "fastify";
 import { createWebServer } from "../../adapters/web/index.js";
-import type { Config } from "../../src/config.js";
+import type { Config } from "../../src/config/index.js";
 import { type Logger, silentLogger } from "../../src/log.js";
 import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
@@ -26,6 +26,7 @@ export async function startWeb(options: WebHarnessOptions = {}): Promise<WebHarn
   const testBot = await makeTestBot(options.bot);
   const app = await createWebServer({
     bot: testBot.bot,
+    turns: testBot.turns,
     config: {
       enabled: true,
       port: 0,

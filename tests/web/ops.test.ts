@@ -1,9 +1,9 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createWebServer, registerOpsRoutes } from "../../adapters/web/index.js";
-import { Bot } from "../../src/bot.js";
 import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
+import { Bot } from "../../src/turn/index.js";
 import { makeTestBot, type TestBot } from "../helpers/bot.js";
 
 describe("/ready and /metrics", () => {
@@ -26,6 +26,7 @@ describe("/ready and /metrics", () => {
     });
     const app = await createWebServer({
       bot,
+      turns: t.turns,
       config: {
         enabled: true,
         port: 0,

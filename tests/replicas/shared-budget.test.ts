@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SharedEditBudgets } from "../../src/memory/shared-budget.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
+import { SharedEditBudgets } from "../../src/replicas/shared-budget.js";
 import { EditBudgets } from "../../src/stream/budget.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 
@@ -24,7 +24,12 @@ describe("edit budgets shared by replicas through Redis", () => {
   // Three replicas, each with its own local budget of the same size, share one window.
   const replicas = (name: string, edits: number, perMs: number) =>
     stores.map(
-      (s) => new SharedEditBudgets(new EditBudgets({ edits, perMs }), s.redisEval!, { edits, perMs, name }),
+      (s) =>
+        new SharedEditBudgets(new EditBudgets({ edits, perMs }), s.coordination.windows!, {
+          edits,
+          perMs,
+          name,
+        }),
     );
 
   it("never grants more than the platform's limit in any window, whatever the number of replicas", async (ctx) => {

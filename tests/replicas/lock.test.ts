@@ -3,10 +3,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bot } from "../../src/bot.js";
 import { silentLogger } from "../../src/log.js";
-import { LeaseLock } from "../../src/memory/lock.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
+import { LeaseLock } from "../../src/replicas/lock.js";
+import { Bot } from "../../src/turn/index.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 import { makeTestBot, type TestBot } from "../helpers/bot.js";
 
@@ -35,8 +35,8 @@ describe.each(Object.keys(urls))("turn lock on %s", (backend) => {
   it("lets one holder at a time, the other waits and then gets it", async (ctx) => {
     if (!a || !b) return ctx.skip();
     const key = `c:${randomUUID()}`;
-    const lockA = new LeaseLock(a.atomic, { leaseMs: 2_000, pollMs: 20 });
-    const lockB = new LeaseLock(b.atomic, { leaseMs: 2_000, pollMs: 20 });
+    const lockA = new LeaseLock(a.coordination.atomic, { leaseMs: 2_000, pollMs: 20 });
+    const lockB = new LeaseLock(b.coordination.atomic, { leaseMs: 2_000, pollMs: 20 });
     const events: string[] = [];
     const first = await lockA.acquire(key);
     events.push("a got it");
@@ -55,12 +55,14 @@ describe.each(Object.keys(urls))("turn lock on %s", (backend) => {
   it("keeps the lease while the holder runs longer than the lease", async (ctx) => {
     if (!a || !b) return ctx.skip();
     const key = `c:${randomUUID()}`;
-    const holder = await new LeaseLock(a.atomic, { leaseMs: 300 }).acquire(key);
+    const holder = await new LeaseLock(a.coordination.atomic, { leaseMs: 300 }).acquire(key);
     let taken = false;
-    const waiter = new LeaseLock(b.atomic, { leaseMs: 300, pollMs: 20 }).acquire(key).then((l) => {
-      taken = true;
-      return l;
-    });
+    const waiter = new LeaseLock(b.coordination.atomic, { leaseMs: 300, pollMs: 20 })
+      .acquire(key)
+      .then((l) => {
+        taken = true;
+        return l;
+      });
     await sleep(1_000);
     expect(taken).toBe(false);
     expect(holder.lost).toBe(false);
@@ -73,19 +75,22 @@ describe.each(Object.keys(urls))("turn lock on %s", (backend) => {
     if (!a || !b) return ctx.skip();
     const key = `c:${randomUUID()}`;
     // A holder that took the lock and died: nobody renews or releases it.
-    expect(await a.atomic.setIfAbsent(`lock:${key}`, "dead-replica", 400)).toBe(true);
-    const lease = await new LeaseLock(b.atomic, { leaseMs: 400, pollMs: 20 }).acquire(key);
+    expect(await a.coordination.atomic.setIfAbsent(`lock:${key}`, "dead-replica", 400)).toBe(true);
+    const lease = await new LeaseLock(b.coordination.atomic, { leaseMs: 400, pollMs: 20 }).acquire(key);
     await lease.release();
     // Only the holder's token releases a lock.
-    expect(await a.atomic.deleteIf(`lock:${key}`, "someone-else")).toBe(false);
+    expect(await a.coordination.atomic.deleteIf(`lock:${key}`, "someone-else")).toBe(false);
   });
 
   it("an aborted waiter gives up", async (ctx) => {
     if (!a || !b) return ctx.skip();
     const key = `c:${randomUUID()}`;
-    const holder = await new LeaseLock(a.atomic, { leaseMs: 2_000 }).acquire(key);
+    const holder = await new LeaseLock(a.coordination.atomic, { leaseMs: 2_000 }).acquire(key);
     const controller = new AbortController();
-    const waiting = new LeaseLock(b.atomic, { leaseMs: 2_000, pollMs: 20 }).acquire(key, controller.signal);
+    const waiting = new LeaseLock(b.coordination.atomic, { leaseMs: 2_000, pollMs: 20 }).acquire(
+      key,
+      controller.signal,
+    );
     setTimeout(() => controller.abort(new Error("gave up")), 100);
     await expect(waiting).rejects.toThrow("gave up");
     await holder.release();
@@ -104,7 +109,8 @@ describe("two bot replicas sharing Redis", () => {
     if (!(await backendAvailable("redis"))) return ctx.skip();
     t = await makeTestBot({ storeUrl: BACKENDS.redis });
     other = createStore(BACKENDS.redis, { maxMessages: 50, ttlMs: 60_000, purgeIntervalMs: 0 });
-    const lockOf = (s: KeyvConversationStore) => new LeaseLock(s.atomic, { leaseMs: 2_000, pollMs: 10 });
+    const lockOf = (s: KeyvConversationStore) =>
+      new LeaseLock(s.coordination.atomic, { leaseMs: 2_000, pollMs: 10 });
     const replica1 = new Bot({
       model: t.bot.model,
       store: t.store,

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import dotenv from "dotenv";
 import { z } from "zod";
-import { bool, int, num, oneOf, shardCount, str, url } from "./config-fields.js";
+import type { OtherErrorCode } from "../errors.js";
+import { bool, int, num, oneOf, shardCount, str, url } from "./fields.js";
 
 /**
  * The one place that reads process.env. Every variable is listed, with its
@@ -11,7 +12,7 @@ import { bool, int, num, oneOf, shardCount, str, url } from "./config-fields.js"
  */
 
 export class ConfigError extends Error {
-  readonly code = "config";
+  readonly code: OtherErrorCode = "config";
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";

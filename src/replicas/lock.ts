@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
+import type { AtomicOps } from "../memory/index.js";
 import { sleep } from "../sleep.js";
-import type { AtomicOps } from "./backend.js";
 
 /** A held lock; `release` is safe to call more than once. */
 export interface Lease {

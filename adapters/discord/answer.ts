@@ -1,0 +1,117 @@
+import type { SendableChannels } from "discord.js";
+import type { Logger } from "../../src/log.js";
+import type { CrashRecovery } from "../../src/replicas/index.js";
+import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import type { Bot, Incoming } from "../../src/turn/index.js";
+import { DiscordReply, logSendFailure } from "./reply.js";
+
+/**
+ * Discord shows "typing…" for 10 s per request; renew a little before it lapses.
+ * @see https://discord.com/developers/docs/resources/channel#trigger-typing-indicator
+ */
+const TYPING_RENEW_MS = 8_000;
+
+/** What answering needs; built once in startDiscord. */
+export interface AnswerDeps {
+  bot: Bot;
+  /** Message budgets, one per channel. */
+  budgets: EditBudgetSource;
+  cursor: string;
+  log: Logger;
+  /** Remembers messages being streamed, so a crash never leaves a cursor. */
+  recovery?: CrashRecovery;
+}
+
+export interface TurnTarget {
+  channel: SendableChannels;
+  guildId: string | null;
+  /** The user's message, answered as a reply in servers. */
+  replyTo: string | undefined;
+}
+
+/**
+ * Answers `incoming` in the target channel by streaming edits; resolves when
+ * the final edit is done. Posting and editing go over REST, so a turn
+ * finishes (with its final edit) even while the gateway is reconnecting.
+ */
+export async function answer(
+  d: AnswerDeps,
+  incoming: Incoming,
+  target: TurnTarget,
+  signal: AbortSignal,
+): Promise<void> {
+  const { channel, guildId } = target;
+  const where = { channelId: channel.id, guildId };
+  // A failed typing request is only noted: the post right after it reports the same problem.
+  const typing = new Typing(channel, (err) =>
+    d.log.debug({ ...where, err }, "Discord: typing indicator failed"),
+  );
+  const discordReply = new DiscordReply(channel, d.budgets.get(channel.id), { replyTo: target.replyTo });
+  const reply = d.recovery
+    ? d.recovery.track("discord", discordReply, (ref) => ({ channel: channel.id, id: ref.id }))
+    : discordReply;
+  try {
+    // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
+    const result = await renderByEditing(
+      untilFirst(d.bot.reply(incoming, signal), () => typing.stop()),
+      reply,
+      { cursor: d.cursor, placeholder: null },
+    );
+    d.log.info(
+      {
+        conversationId: incoming.conversationId,
+        platform: "discord",
+        edits: result.edits,
+        messages: result.messages.length,
+        rateLimited: result.rateLimited,
+        error: result.error?.code,
+      },
+      "reply rendered",
+    );
+    if (result.platformError !== undefined) logSendFailure(d.log, result.platformError, where);
+  } finally {
+    typing.stop();
+  }
+}
+
+/** Yields what `source` yields, calling `onFirst` once at the first item or the end. */
+async function* untilFirst<T>(source: AsyncIterable<T>, onFirst: () => void): AsyncGenerator<T> {
+  try {
+    for await (const item of source) {
+      onFirst();
+      yield item;
+    }
+  } finally {
+    onFirst();
+  }
+}
+
+/** Keeps "Bot is typing…" on until stopped; a failure is reported once and ends it. */
+class Typing {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly channel: SendableChannels,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.send();
+    this.timer = setInterval(() => this.send(), TYPING_RENEW_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  private send(): void {
+    if (this.stopped) return;
+    this.channel.sendTyping().catch((err: unknown) => {
+      if (this.stopped) return;
+      this.stop();
+      this.onError(err);
+    });
+  }
+}

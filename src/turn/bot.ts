@@ -1,0 +1,305 @@
+import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
+import type { ChatMessage, ChatModel } from "../llm/index.js";
+import type { Logger } from "../log.js";
+import {
+  type ConversationStore,
+  fitToBudget,
+  type StateStore,
+  type StoredMessage,
+  type TokenCounter,
+  tokenCounterFor,
+} from "../memory/index.js";
+import type { Lease, TurnLock } from "../replicas/index.js";
+import { NO_MODEL_HELP } from "../texts.js";
+import { toModelMessages } from "./history.js";
+import { KeyedQueue } from "./queue.js";
+import type { Incoming, TurnStats } from "./types.js";
+
+export interface BotOptions {
+  /** null: no model configured; every turn fails with `notConfiguredMessage`. */
+  model: ChatModel | null;
+  store: ConversationStore;
+  log: Logger;
+  systemPrompt: string;
+  /** Input budget (system prompt + history) in tokens. */
+  contextTokens: number;
+  /**
+   * Serializes turns of one conversation across replicas (src/replicas/).
+   * Absent: in this process only, which is all a single SQLite process needs.
+   */
+  lock?: TurnLock;
+  /** Default: the provider's tokenizer (src/memory/tokens.ts). */
+  countTokens?: TokenCounter;
+  /** Default NO_MODEL_HELP. */
+  notConfiguredMessage?: string;
+  onTurn?: (stats: TurnStats) => void;
+  /** Injected for tests. */
+  now?: () => number;
+}
+
+/** One turn's state from start to end; see Bot.reply. */
+interface Turn {
+  incoming: Incoming;
+  model: ChatModel;
+  controller: AbortController;
+  detach: () => void;
+  startedAt: number;
+  release?: () => void;
+  lease?: Lease;
+  /** The conversation's generation the question went into; set once it is stored. */
+  generation?: string;
+  firstTokenMs?: number;
+  text: string;
+  deltas: number;
+  answered: boolean;
+  error?: string;
+}
+
+/**
+ * The core: one conversation turn at a time per conversation. Adapters call
+ * `reply` and render the deltas; everything else (queueing, memory, context
+ * fitting, logging) happens here.
+ *
+ * A partial answer (model failed or the turn was stopped, after some text or
+ * none) is stored with `incomplete: true` and sent back to the model marked as
+ * interrupted, so the next turn knows it was cut off, and a reloaded chat
+ * shows the question was not answered. A turn refused before it began (no
+ * model, shutting down) stores nothing.
+ */
+export class Bot {
+  readonly model: ChatModel | null;
+  private readonly store: ConversationStore;
+  private readonly log: Logger;
+  private readonly systemPrompt: string;
+  private readonly contextTokens: number;
+  private readonly countTokens: TokenCounter;
+  private readonly notConfiguredMessage: string;
+  private readonly onTurn: ((stats: TurnStats) => void) | undefined;
+  private readonly now: () => number;
+  private readonly queue = new KeyedQueue();
+  private readonly lock: TurnLock | undefined;
+  /** Aborts every turn at once (shutdown). */
+  private readonly stopAll = new AbortController();
+  private running = 0;
+  private draining = false;
+
+  constructor(options: BotOptions) {
+    this.model = options.model;
+    this.store = options.store;
+    this.log = options.log;
+    this.systemPrompt = options.systemPrompt;
+    this.contextTokens = options.contextTokens;
+    this.countTokens = options.countTokens ?? tokenCounterFor(options.model?.provider ?? "openai");
+    // Loading the tokenizer blocks the event loop for about a second. Done here, at start-up,
+    // not inside the first turn: there it would hold a turn lock whose lease cannot be renewed
+    // meanwhile, and another replica could take the conversation.
+    this.countTokens("warm up the tokenizer");
+    this.notConfiguredMessage = options.notConfiguredMessage ?? NO_MODEL_HELP;
+    this.onTurn = options.onTurn;
+    this.lock = options.lock;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True once `drain` began: new turns are refused (UnavailableError). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Turns running or waiting right now. */
+  get activeTurns(): number {
+    return this.running;
+  }
+
+  /** Adapter state (dedupe keys, joined threads), kept in the same backend. */
+  get state(): StateStore {
+    return this.store.state;
+  }
+
+  /**
+   * Answers one message. Iterating the result runs the turn: it waits for the
+   * conversation's running turn, stores the user message, calls the model and
+   * yields its deltas, and stores the answer when the stream ends. Errors are
+   * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
+   * `signal`, ends the turn and stores what was answered as incomplete.
+   */
+  async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+    const turn = this.begin(incoming, signal);
+    try {
+      await this.waitForTurn(turn);
+      await this.rememberQuestion(turn);
+      const messages = await this.prompt(turn);
+      yield* this.streamAnswer(turn, messages);
+      await this.rememberAnswer(turn, false);
+    } finally {
+      await this.end(turn);
+    }
+  }
+
+  /** From now on new turns fail with UnavailableError (shutting down); running ones go on. */
+  refuseNewTurns(): void {
+    this.draining = true;
+  }
+
+  /** Refuses new turns (with UnavailableError) and resolves when running ones end or `timeoutMs` passes; true if idle. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.refuseNewTurns();
+    const deadline = Date.now() + timeoutMs;
+    while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.running === 0;
+  }
+
+  /**
+   * Ends every running and waiting turn now with `reason` (default: aborted);
+   * used at shutdown once the grace period is over. Later turns fail at once.
+   */
+  abortAll(reason: ChatError = new AbortedError()): void {
+    this.stopAll.abort(reason);
+  }
+
+  history(conversationId: string): Promise<StoredMessage[]> {
+    return this.store.history(conversationId);
+  }
+
+  exists(conversationId: string): Promise<boolean> {
+    return this.store.exists(conversationId);
+  }
+
+  reset(conversationId: string): Promise<void> {
+    return this.store.reset(conversationId);
+  }
+
+  /** Forgets every conversation whose id starts with `prefix:` (a Slack channel's threads). */
+  resetScope(prefix: string): Promise<void> {
+    return this.store.resetScope(prefix);
+  }
+
+  /**
+   * Refuses a turn that cannot run, else counts it as running with one abort
+   * controller fed by the caller's signal and by shutdown (listeners removed at
+   * the end; AbortSignal.any would keep every turn's signal alive as long as
+   * the process).
+   */
+  private begin(incoming: Incoming, signal: AbortSignal | undefined): Turn {
+    const model = this.model;
+    if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
+    if (this.draining) throw new UnavailableError();
+    const controller = new AbortController();
+    const onCallerAbort = () => controller.abort(signal?.reason);
+    const onStopAll = () => controller.abort(this.stopAll.signal.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener("abort", onCallerAbort, { once: true });
+    if (this.stopAll.signal.aborted) onStopAll();
+    else this.stopAll.signal.addEventListener("abort", onStopAll, { once: true });
+    this.running++;
+    const detach = () => {
+      signal?.removeEventListener("abort", onCallerAbort);
+      this.stopAll.signal.removeEventListener("abort", onStopAll);
+    };
+    return {
+      incoming,
+      model,
+      controller,
+      detach,
+      startedAt: this.now(),
+      text: "",
+      deltas: 0,
+      answered: false,
+    };
+  }
+
+  /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
+  private async waitForTurn(turn: Turn): Promise<void> {
+    const { conversationId } = turn.incoming;
+    const signal = turn.controller.signal;
+    turn.release = await this.queue.enter(conversationId, signal).catch((e) => {
+      throw abortReason(signal, e);
+    });
+    turn.lease = await this.lock?.acquire(conversationId, signal).catch((e) => {
+      throw abortReason(signal, e);
+    });
+  }
+
+  /** Stores the place's earlier messages (into an empty conversation only), then the question. */
+  private async rememberQuestion(turn: Turn): Promise<void> {
+    const { conversationId, context, text, author } = turn.incoming;
+    if (context?.length && !(await this.store.exists(conversationId))) {
+      for (const m of context) await this.store.append(conversationId, m);
+    }
+    turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
+  }
+
+  /** The system prompt and the newest history that fits the model's context budget. */
+  private async prompt(turn: Turn): Promise<ChatMessage[]> {
+    const history = await this.store.history(turn.incoming.conversationId);
+    return fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
+  }
+
+  private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
+    const signal = turn.controller.signal;
+    const callStarted = this.now();
+    try {
+      for await (const delta of turn.model.stream(messages, { signal })) {
+        if (delta.length === 0) continue;
+        turn.firstTokenMs ??= this.now() - callStarted;
+        turn.text += delta;
+        turn.deltas++;
+        yield delta;
+      }
+      if (signal.aborted) throw abortReason(signal);
+    } catch (err) {
+      const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
+      turn.error = chatError.code;
+      throw chatError;
+    }
+  }
+
+  /**
+   * Stores the answer, only into the generation the question went into (after a
+   * /reset meanwhile, the answer is dropped). `incomplete`: failed, stopped, or
+   * the consumer stopped reading; what the user saw (maybe nothing) is kept,
+   * marked, so history shows the question was not fully answered.
+   */
+  private async rememberAnswer(turn: Turn, incomplete: boolean): Promise<void> {
+    await this.store.append(
+      turn.incoming.conversationId,
+      { role: "assistant", text: turn.text, at: this.now(), ...(incomplete ? { incomplete: true } : {}) },
+      { ifGeneration: turn.generation },
+    );
+    turn.answered = true;
+  }
+
+  /** Keeps a partial answer, releases the conversation, logs and reports the turn. */
+  private async end(turn: Turn): Promise<void> {
+    const { conversationId } = turn.incoming;
+    if (!turn.answered && turn.generation !== undefined) {
+      turn.error ??= "aborted";
+      await this.rememberAnswer(turn, true).catch((e) =>
+        this.log.error({ err: e, conversationId }, "could not store a partial answer"),
+      );
+    }
+    await turn.lease
+      ?.release()
+      .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
+    turn.release?.();
+    turn.detach();
+    this.running--;
+    const stats: TurnStats = {
+      conversationId,
+      platform: turn.incoming.platform ?? conversationId.split(":")[0] ?? "unknown",
+      provider: turn.model.provider,
+      model: turn.model.model,
+      timeToFirstTokenMs: turn.firstTokenMs,
+      durationMs: this.now() - turn.startedAt,
+      deltas: turn.deltas,
+      chars: turn.text.length,
+      error: turn.error,
+    };
+    this.log.info({ turn: stats }, turn.error ? `turn failed: ${turn.error}` : "turn done");
+    this.onTurn?.(stats);
+  }
+}
+
+/** The ChatError an aborted signal carries, or a plain AbortedError. */
+function abortReason(signal: AbortSignal, cause?: unknown): ChatError {
+  return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
+}

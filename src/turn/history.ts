@@ -1,0 +1,22 @@
+import type { ChatMessage } from "../llm/index.js";
+import type { StoredMessage } from "../memory/index.js";
+
+/** Appended to an interrupted answer when it is sent back to the model as history. */
+export const INCOMPLETE_MARK = "\n\n[this answer was interrupted]";
+
+/**
+ * Stored messages as the model sees them. When more than one person speaks,
+ * each user message starts with `[Name]` so the model knows who said what.
+ */
+export function toModelMessages(history: StoredMessage[]): ChatMessage[] {
+  const authors = new Set(history.filter((m) => m.role === "user").map((m) => m.author?.id ?? ""));
+  const named = authors.size > 1;
+  return history.map((m) => {
+    if (m.role === "assistant") {
+      if (!m.incomplete) return { role: "assistant", content: m.text };
+      return { role: "assistant", content: m.text ? m.text + INCOMPLETE_MARK : INCOMPLETE_MARK.trim() };
+    }
+    const content = named && m.author ? `[${m.author.name}] ${m.text}` : m.text;
+    return { role: "user", content };
+  });
+}

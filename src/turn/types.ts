@@ -1,0 +1,31 @@
+import type { Author, StoredMessage } from "../memory/index.js";
+
+/** One user message as an adapter hands it to the core. */
+export interface Incoming {
+  /** Built by the adapter: `slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ... */
+  conversationId: string;
+  author: Author;
+  text: string;
+  /**
+   * Earlier messages of the place (e.g. a Slack thread the bot was mentioned
+   * in mid-way); stored before `text` when the conversation is still empty.
+   */
+  context?: StoredMessage[];
+  /** "slack", "discord" or "web"; for logs and metrics. */
+  platform?: string;
+}
+
+/** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
+export interface TurnStats {
+  conversationId: string;
+  platform: string;
+  provider: string;
+  model: string;
+  /** ms from the model call to its first delta; undefined when none came. */
+  timeToFirstTokenMs: number | undefined;
+  durationMs: number;
+  deltas: number;
+  chars: number;
+  /** ChatError code when the turn failed. */
+  error: string | undefined;
+}
