@@ -1,5 +1,5 @@
 import { systemClock } from "./clock.js";
-import { type Clock, type EditBudget, type EditPriority, PlatformRateLimitError } from "./types.js";
+import type { Clock, EditBudget, EditPriority } from "./types.js";
 
 /** Options of one edit budget. */
 export interface EditBudgetOptions {
@@ -273,30 +273,6 @@ export class EditBudgets {
     this.lastSweepAt = now;
     for (const [key, budget] of this.budgets) {
       if (budget.isIdle(this.idleDropMs)) this.budgets.delete(key);
-    }
-  }
-}
-
-/**
- * Sends one final edit outside a renderer (crash recovery): drawn from
- * `budget` at final priority; a rate-limit answer pauses the budget, waits it
- * out, and tries again, up to `attempts` times.
- */
-export async function sendFinal(
-  budget: EditBudget,
-  send: () => Promise<void>,
-  options: { attempts?: number; clock?: Clock } = {},
-): Promise<void> {
-  const attempts = options.attempts ?? 3;
-  const clock = options.clock ?? systemClock;
-  for (let attempt = 1; ; attempt++) {
-    await budget.acquire(undefined, "final");
-    try {
-      return await send();
-    } catch (err) {
-      if (!(err instanceof PlatformRateLimitError) || attempt >= attempts) throw err;
-      budget.pause(err.retryAfterMs);
-      await clock.sleep(err.retryAfterMs);
     }
   }
 }

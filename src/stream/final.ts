@@ -1,6 +1,8 @@
 import type { ChatError } from "../errors.js";
+import { systemClock } from "./clock.js";
 import { fenceCloser, openFenceAt } from "./markdown.js";
 import { graphemeBoundary, type Render } from "./split.js";
+import { type Clock, type EditBudget, PlatformRateLimitError } from "./types.js";
 
 /** Shown when a post or edit failed and the message was closed early. */
 export const UNFINISHED_NOTE = "⚠️ This reply could not be finished.";
@@ -45,5 +47,29 @@ export function closeEarly(body: string, maxChars: number, render?: Render, note
     const text = render ? render(markdown) : markdown;
     if (text.length <= maxChars || room <= 0) return text;
     room = Math.min(room - 1, Math.floor((room * maxChars) / text.length) - 1);
+  }
+}
+
+/**
+ * Sends one final edit outside a renderer (crash recovery): drawn from
+ * `budget` at final priority; a rate-limit answer pauses the budget, waits it
+ * out, and tries again, up to `attempts` times.
+ */
+export async function sendFinal(
+  budget: EditBudget,
+  send: () => Promise<void>,
+  options: { attempts?: number; clock?: Clock } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 3;
+  const clock = options.clock ?? systemClock;
+  for (let attempt = 1; ; attempt++) {
+    await budget.acquire(undefined, "final");
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof PlatformRateLimitError) || attempt >= attempts) throw err;
+      budget.pause(err.retryAfterMs);
+      await clock.sleep(err.retryAfterMs);
+    }
   }
 }

@@ -2,7 +2,8 @@ import type { ChatError } from "../errors.js";
 import { systemClock } from "./clock.js";
 import { DeltaReader } from "./deltas.js";
 import { closeEarly, defaultWarning, finalText } from "./final.js";
-import { displayParts, type OpenFence } from "./markdown.js";
+import type { OpenFence } from "./markdown.js";
+import { halfWritten, memoized } from "./shown.js";
 import { type Cut, cutAt, markdownRoom, type Render, restFits } from "./split.js";
 import type { Clock, EditableReply, EditBudget, EditPriority, MessageRef, Update } from "./types.js";
 
@@ -174,7 +175,7 @@ class Renderer {
         : { text: this.rendered(this.placeholder), settled: "", placeholder: true };
     }
     let shown = this.heldBack?.start === this.start ? this.heldBack.request : undefined;
-    shown ??= this.intermediate(this.prefix + text.slice(this.start));
+    shown ??= halfWritten(this.prefix + text.slice(this.start), this.cursor, this.maxChars, this.render);
     if (shown.heldBack) this.heldBack = { start: this.start, request: shown };
     // Held back to fit: the rest does not fit this message. Cut only once the text decides
     // where, so the cut is the one splitMessage makes of the finished text.
@@ -194,24 +195,6 @@ class Renderer {
     const cut = cutAt(text, this.start, this.prefix, this.fence, this.maxChars, this.render, complete, room);
     if (!cut) return undefined;
     return { text: this.rendered(this.prefix + text.slice(this.start, cut.end) + cut.suffix), cut };
-  }
-
-  /** A half-written message: open Markdown closed after the cursor, held back to fit. */
-  private intermediate(body: string): Request {
-    let keep = body.length;
-    for (let heldBack = false; ; heldBack = true) {
-      let shown = body.slice(0, keep);
-      const last = shown.charCodeAt(shown.length - 1);
-      if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1);
-      const parts = displayParts(shown);
-      const markdown = parts.shown + this.cursor + parts.closers;
-      const text = markdown.length <= this.maxChars ? this.rendered(markdown) : markdown;
-      if (text.length <= this.maxChars || keep === 0) return { text, settled: settle(parts), heldBack };
-      let next = Math.min(keep - 1, this.maxChars - this.cursor.length - parts.closers.length - 2);
-      // Rendering may make it longer than its Markdown: shrink in proportion.
-      if (this.render) next = Math.min(next, Math.floor((keep * this.maxChars) / text.length) - 1);
-      keep = Math.max(0, next);
-    }
   }
 
   private priority(): EditPriority {
@@ -324,27 +307,6 @@ class Renderer {
     }
     return closeEarly(this.prefix + this.model.text().slice(this.start), this.maxChars, this.render);
   }
-}
-
-/** `render` with its last few answers kept: the renderer often renders the same text twice in a row. */
-function memoized(render: Render): Render {
-  const recent = new Map<string, string>();
-  return (markdown) => {
-    const known = recent.get(markdown);
-    if (known !== undefined) return known;
-    const text = render(markdown);
-    if (recent.size >= 4) recent.delete(recent.keys().next().value as string);
-    recent.set(markdown, text);
-    return text;
-  };
-}
-
-/** A half-written message without its cursor: what it shows, open Markdown closed. */
-function settle(parts: { shown: string; closers: string }): string {
-  // A fence closer starts on a new line after the cursor; without the cursor, the line it had is not needed.
-  const closers =
-    parts.shown.endsWith("\n") && parts.closers.startsWith("\n") ? parts.closers.slice(1) : parts.closers;
-  return parts.shown + closers;
 }
 
 function isRateLimit(err: unknown): err is { retryAfterMs: number } {

@@ -9,11 +9,11 @@ import {
   type TokenCounter,
   tokenCounterFor,
 } from "../memory/index.js";
-import type { Lease, TurnLock } from "../replicas/index.js";
+import type { TurnLock } from "../replicas/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
-import type { Incoming, TurnStats } from "./types.js";
+import type { Incoming, Turn, TurnStats } from "./types.js";
 
 export interface BotOptions {
   /** null: no model configured; every turn fails with `notConfiguredMessage`. */
@@ -35,24 +35,6 @@ export interface BotOptions {
   onTurn?: (stats: TurnStats) => void;
   /** Injected for tests. */
   now?: () => number;
-}
-
-/** One turn's state from start to end; see Bot.reply. */
-interface Turn {
-  incoming: Incoming;
-  model: ChatModel;
-  controller: AbortController;
-  detach: () => void;
-  startedAt: number;
-  release?: () => void;
-  lease?: Lease;
-  /** The conversation's generation the question went into; set once it is stored. */
-  generation?: string;
-  firstTokenMs?: number;
-  text: string;
-  deltas: number;
-  answered: boolean;
-  error?: string;
 }
 
 /**

@@ -1,4 +1,6 @@
+import type { ChatModel } from "../llm/index.js";
 import type { Author, StoredMessage } from "../memory/index.js";
+import type { Lease } from "../replicas/index.js";
 
 /** One user message as an adapter hands it to the core. */
 export interface Incoming {
@@ -28,4 +30,22 @@ export interface TurnStats {
   chars: number;
   /** ChatError code when the turn failed. */
   error: string | undefined;
+}
+
+/** One turn's state from start to end; see Bot.reply. */
+export interface Turn {
+  incoming: Incoming;
+  model: ChatModel;
+  controller: AbortController;
+  detach: () => void;
+  startedAt: number;
+  release?: () => void;
+  lease?: Lease;
+  /** The conversation's generation the question went into; set once it is stored. */
+  generation?: string;
+  firstTokenMs?: number;
+  text: string;
+  deltas: number;
+  answered: boolean;
+  error?: string;
 }
