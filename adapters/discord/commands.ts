@@ -35,7 +35,10 @@ type CommandBody = {
   integration_types?: number[];
 };
 
-/** Answered within this time or deferred, well inside Discord's 3 s for the first response. */
+/**
+ * Answered within this time or deferred, well inside Discord's 3 s for the first response.
+ * @see https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-interaction
+ */
 const ANSWER_WITHIN_MS = 1_500;
 
 export const RESET_DONE = "Done: I forgot our conversation here. Your next message starts a fresh one.";

@@ -76,6 +76,7 @@ export function inviteUrlFor(applicationId: string): string {
   return `https://discord.com/oauth2/authorize?${query}`;
 }
 
+/** @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes */
 const GATEWAY_DISALLOWED_INTENTS = 4014;
 const GATEWAY_AUTH_FAILED = 4004;
 

@@ -3,7 +3,11 @@ import { KeyedQueue } from "../../src/turn/index.js";
 import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
 import { mentions, stripMention } from "./format.js";
 
-/** Slack redelivers for up to about an hour; a message answered once stays claimed that long. */
+/**
+ * Slack retries an unacknowledged event three times, over about an hour; a message answered
+ * once stays claimed that long.
+ * @see https://api.slack.com/apis/events-api#retries
+ */
 const DEDUPE_TTL_MS = 3_600_000;
 /** How long the bot keeps answering follow-ups without a mention in a thread it answered in. */
 const JOINED_TTL_MS = 30 * 24 * 3_600_000;

@@ -13,6 +13,8 @@ export interface FastifyReceiverOptions {
   /**
    * Longest wait for a listener's ack before answering 200 anyway (ms,
    * default 2,500): Slack retries anything slower than 3 s.
+   * @see https://api.slack.com/apis/events-api#responding
+   * @see https://api.slack.com/interactivity/handling#acknowledgment_response
    */
   ackTimeoutMs?: number;
   /** Largest accepted body (bytes, default 1 MiB). */

@@ -53,11 +53,14 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: str(),
   SLACK_API_URL: url(["http:", "https:"]),
   SLACK_REQUIRE_MENTION: bool(false),
+  // chat.update is Tier 3, about 50 a minute per workspace: https://api.slack.com/methods/chat.update
   SLACK_EDITS_PER_MINUTE: int(50, 1, 10_000),
   DISCORD_TOKEN: str(),
   DISCORD_GUILD_ID: str(),
   DISCORD_API_URL: url(["http:", "https:"]),
   DISCORD_REQUIRE_MENTION: bool(false),
+  // Discord allows about 5 message edits per 5 s per channel (its per-route buckets):
+  // https://discord.com/developers/docs/topics/rate-limits
   DISCORD_EDITS_PER_5S: int(5, 1, 1000),
   DISCORD_SHARDS: shardCount(),
   DISCORD_SHARD_SPAWN_DELAY_MS: int(5_500, 0, 600_000),
@@ -130,6 +133,7 @@ export interface Config {
     /**
      * Pause between starting two shards (ms). Discord lets a bot start (IDENTIFY)
      * one shard per 5 s unless its max_concurrency is higher. Default 5500.
+     * @see https://discord.com/developers/docs/events/gateway#session-start-limit-object
      */
     spawnDelayMs: number;
   };
