@@ -18,7 +18,9 @@ describe("Slack: what reaches Slack", () => {
   let h: Harness;
   let bot: string;
   beforeAll(async () => {
-    h = await startHarness();
+    // Long answers here post many messages into one channel; a roomy post budget keeps each
+    // test's first post from waiting on the previous test's (the post budget has its own test).
+    h = await startHarness({ postBudgets: new EditBudgets({ edits: 600, perMs: 3_000 }) });
     bot = h.slack.botUserId;
   });
   afterAll(() => h.close());
@@ -116,8 +118,10 @@ describe("Slack: what reaches Slack", () => {
     h.testBot.fake.respond(() => slowly(answer, 6, 120));
     const logsBefore = h.logs.length;
     const callsBefore = h.slack.calls.length;
-    h.slack.fail("chat.update", { retryAfterS: 1 });
     const ts = await ask("survive a rate limit");
+    // Refuse the first edit, once the answer is on screen.
+    await h.slack.waitFor(() => h.slack.botMessagesIn(CHANNEL, ts).length > 0, 10_000, "the first post");
+    h.slack.fail("chat.update", { retryAfterS: 1 });
     await waitForAnswer(h, CHANNEL, ts, answer);
     // This answer's own updates: the first was refused (429), later ones went through.
     const updates = h.slack.calls.slice(callsBefore).filter((c) => c.method === "chat.update");
