@@ -60,7 +60,8 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     store,
     replicas,
     bot,
-    turns: new TurnTracker(log),
+    // With a store other processes share, a Stop pressed on one replica reaches a turn on another.
+    turns: new TurnTracker(log, store.coordination.shared ? { shared: store.state } : {}),
     metrics,
     budgets: (platform, edits, perMs, window = platform) => {
       const source = replicas.budgets(window, edits, perMs);

@@ -133,6 +133,13 @@ export class AbortedError extends ChatError {
   }
 }
 
+/** A turn someone stopped with the Stop button of its answer. */
+export class StoppedError extends ChatError {
+  constructor(byName: string) {
+    super("aborted", `Stopped by ${byName}`, `Stopped by ${byName}.`);
+  }
+}
+
 /** A turn cut off because the bot is shutting down (its shutdown timeout ran out). */
 export class ShutdownError extends ChatError {
   constructor() {

@@ -23,13 +23,13 @@ export function registerHandlers(app: App, d: SlackDeps): void {
   const arrival = new KeyedQueue();
   app.event("app_mention", async ({ event, body, context }) => {
     const ev = event as SlackMessage;
-    await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
+    await inOrder(arrival, ev, teamOf(d, body, context.teamId), (team, done) =>
       onMessage(d, ev, team, body.event_id, true, done),
     );
   });
   app.event("message", async ({ event, body, context }) => {
     const ev = event as SlackMessage;
-    await inOrder(arrival, d, ev, teamOf(d, body, context.teamId), (team, done) =>
+    await inOrder(arrival, ev, teamOf(d, body, context.teamId), (team, done) =>
       onMessage(d, ev, team, body.event_id, false, done),
     );
   });
@@ -45,7 +45,6 @@ export function registerHandlers(app: App, d: SlackDeps): void {
  */
 async function inOrder(
   arrival: KeyedQueue,
-  d: SlackDeps,
   ev: SlackMessage,
   team: string,
   handle: (team: string, done: () => void) => Promise<boolean>,

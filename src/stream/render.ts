@@ -236,7 +236,11 @@ class Renderer {
   private async send(request: Request): Promise<boolean> {
     const post = this.ref === undefined;
     const update: Update =
-      request.settled === undefined ? { final: true } : { final: false, settled: request.settled };
+      request.settled !== undefined
+        ? { final: false, settled: request.settled }
+        : request.last
+          ? { final: true, last: true }
+          : { final: true };
     try {
       if (this.ref) {
         await this.reply.edit(this.ref, request.text, update);
@@ -288,7 +292,7 @@ class Renderer {
       await this.reply.budget.acquire(undefined, "final");
       const text = this.salvage();
       try {
-        await this.reply.edit(ref, text, { final: true });
+        await this.reply.edit(ref, text, { final: true, last: true });
         this.edits++;
         this.sent = text;
         return;
