@@ -1,10 +1,11 @@
 import type { Config } from "./config/index.js";
-import { type ChatModel, createModel, detectOllama, OLLAMA_URL } from "./llm/index.js";
+import { createModels, detectOllama, type Models, OLLAMA_URL } from "./llm/index.js";
 
 import type { Logger } from "./log.js";
 import { createStore, type KeyvConversationStore } from "./memory/index.js";
 import { Metrics } from "./metrics.js";
 import { Replicas } from "./replicas/index.js";
+import { Access, PlaceSettings } from "./settings/index.js";
 import type { EditBudgetSource } from "./stream/index.js";
 import { NO_MODEL_HELP } from "./texts.js";
 import { Bot, TurnTracker } from "./turn/index.js";
@@ -13,7 +14,12 @@ import { Bot, TurnTracker } from "./turn/index.js";
 export interface Core {
   config: Config;
   log: Logger;
-  model: ChatModel | null;
+  /** The operator's models by name (empty when none is configured). */
+  models: Models;
+  /** Per-place settings, shared by replicas through the store. */
+  settings: PlaceSettings;
+  /** Who may use the bot and change its settings (CONFIG_FILE `access:` and `admins:`). */
+  access: Access;
   store: KeyvConversationStore;
   replicas: Replicas;
   bot: Bot;
@@ -31,7 +37,7 @@ export interface Core {
 
 /** Builds the core: model, store, replica machinery, the Bot, metrics. Nothing starts listening. */
 export async function buildCore(config: Config, log: Logger): Promise<Core> {
-  const model = await chooseModel(config, log);
+  const models = await chooseModels(config, log);
   const store = createStore(config.store.url, {
     maxMessages: config.store.maxMessages,
     ttlMs: config.store.ttlMs,
@@ -42,13 +48,18 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     lockLeaseMs: config.store.lockLeaseMs,
     log,
   });
+  const settings = new PlaceSettings(
+    store.state,
+    { model: models.default?.name, prompt: config.llm.systemPrompt, models: models.names },
+    log,
+  );
   let metrics: Metrics | undefined;
   const bot = new Bot({
-    model,
+    models,
     store,
     log,
     systemPrompt: config.llm.systemPrompt,
-    contextTokens: config.llm.contextTokens,
+    settings,
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
   });
@@ -56,7 +67,9 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
   return {
     config,
     log,
-    model,
+    models,
+    settings,
+    access: new Access(config.access, config.admins),
     store,
     replicas,
     bot,
@@ -71,27 +84,39 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
 }
 
 /**
- * The configured model; with none configured, a local Ollama answering on its
- * default port (easy set-up), else null and a log line saying what to set.
+ * The configured models; with none configured, a local Ollama answering on
+ * its default port (easy set-up), else none and a log line saying what to set.
  */
-async function chooseModel(config: Config, log: Logger): Promise<ChatModel | null> {
-  if (!config.llm.provider) {
+async function chooseModels(config: Config, log: Logger): Promise<Models> {
+  if (config.models.length === 0) {
     const found = await detectOllama();
     if (found) {
-      config.llm.provider = "openai";
-      config.llm.openaiBaseUrl = `${OLLAMA_URL}/v1`;
-      config.llm.model = found;
+      const { llm } = config;
+      config.models.push({
+        name: found,
+        provider: "openai",
+        model: found,
+        apiKey: undefined,
+        baseUrl: `${OLLAMA_URL}/v1`,
+        contextTokens: llm.contextTokens,
+        maxOutputTokens: llm.maxOutputTokens,
+        temperature: llm.temperature,
+      });
+      config.defaultModel = found;
       log.info(`Model: nothing configured, but Ollama answers at ${OLLAMA_URL}: using its model ${found}`);
     }
   }
-  const model = createModel(config.llm);
-  if (!model) {
+  const models = createModels(config.models, config.defaultModel, config.llm);
+  if (!models.default) {
     log.warn(NO_MODEL_HELP);
-    return null;
+    return models;
   }
-  const at = config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : "";
-  log.info(`Model: ${model.provider} ${model.model}${at}`);
-  return model;
+  for (const m of config.models) {
+    const at = m.baseUrl ? ` at ${m.baseUrl}` : "";
+    const isDefault = m.name === models.default.name ? " (default)" : "";
+    log.info(`Model ${m.name}${isDefault}: ${m.provider} ${m.model}${at}`);
+  }
+  return models;
 }
 
 function redactUrl(url: string): string {

@@ -66,7 +66,7 @@ async function startSurfaces(
   core: Core,
   only: Set<string> | undefined,
 ): Promise<{ surfaces: Surface[]; http: HttpServer | undefined }> {
-  const { config, log, bot, turns } = core;
+  const { config, log, bot, turns, settings, access } = core;
   const recovery = core.replicas.recovery;
   const cursor = config.cursor;
   let http: HttpServer | undefined;
@@ -78,7 +78,7 @@ async function startSurfaces(
       off: () => (config.web.enabled ? undefined : "WEB_ENABLED=false"),
       start: async () => {
         const modelStatus = () =>
-          core.model ? { configured: true } : { configured: false, message: NO_MODEL_HELP };
+          core.models.default ? { configured: true } : { configured: false, message: NO_MODEL_HELP };
         http = await createWebServer({ bot, turns, config: { ...config.web, cursor }, log, modelStatus });
         return webSurface(turns);
       },
@@ -95,7 +95,7 @@ async function startSurfaces(
             : undefined,
       start: () =>
         startSlack({
-          ...{ bot, turns, config: config.slack, cursor, log, http, recovery },
+          ...{ bot, turns, config: config.slack, cursor, log, http, recovery, settings, access },
           budgets: core.budgets("slack", config.slack.editsPerMinute, 60_000),
           postBudgets: core.budgets("slack", POSTS_PER_WINDOW, POST_WINDOW_MS, "slack-post"),
         }),
@@ -107,7 +107,7 @@ async function startSurfaces(
       off: () => (config.discord.token ? undefined : "DISCORD_TOKEN is not set"),
       start: () =>
         startDiscord({
-          ...{ bot, turns, config: config.discord, cursor, log, recovery },
+          ...{ bot, turns, config: config.discord, cursor, log, recovery, settings, access },
           budgets: core.budgets("discord", config.discord.editsPer5s, 5_000),
         }),
     },

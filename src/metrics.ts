@@ -14,7 +14,7 @@ export interface RenderCounts {
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly turns: Counter<"platform" | "outcome">;
+  private readonly turns: Counter<"platform" | "outcome" | "model">;
   private readonly errors: Counter<"code">;
   private readonly ttft: Histogram<"platform">;
   private readonly duration: Histogram<"platform">;
@@ -29,8 +29,8 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.turns = new Counter({
       name: "chatbot_turns_total",
-      help: "Turns by platform and outcome (ok or error).",
-      labelNames: ["platform", "outcome"],
+      help: "Turns by platform, outcome (ok or error) and model (the operator's name for it).",
+      labelNames: ["platform", "outcome", "model"],
       registers,
     });
     this.errors = new Counter({
@@ -85,7 +85,7 @@ export class Metrics {
 
   recordTurn(stats: TurnStats): void {
     const platform = stats.platform;
-    this.turns.inc({ platform, outcome: stats.error ? "error" : "ok" });
+    this.turns.inc({ platform, outcome: stats.error ? "error" : "ok", model: stats.modelName });
     if (stats.error) this.errors.inc({ code: stats.error });
     if (stats.timeToFirstTokenMs !== undefined)
       this.ttft.observe({ platform }, stats.timeToFirstTokenMs / 1000);

@@ -99,7 +99,7 @@ describe("the bot process", () => {
     const out = bot.output();
     expect(out).toContain("Slack: off, SLACK_BOT_TOKEN is not set");
     expect(out).toContain("Discord: off, DISCORD_TOKEN is not set");
-    expect(out).toContain(`Model: openai m at ${fake.baseUrl}`);
+    expect(out).toContain(`Model m (default): openai m at ${fake.baseUrl}`);
     expect(out).toMatch(/Memory: sqlite/);
     expect(out).not.toContain("sk-test-0123456789");
 

@@ -29,6 +29,18 @@ describe("KeyedQueue", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(queue.activeKeys).toBe(0);
   });
+
+  it("a waiter whose signal is already aborted takes no place, so the next one is not held up", async () => {
+    const queue = new KeyedQueue();
+    const releaseA = await queue.enter("y");
+    const aborted = AbortSignal.abort(new Error("gone"));
+    await expect(queue.enter("y", aborted)).rejects.toThrow("gone");
+    const c = queue.enter("y");
+    releaseA();
+    (await c)();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(queue.activeKeys).toBe(0);
+  });
 });
 
 describe("a turn's signal", () => {

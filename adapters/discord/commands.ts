@@ -9,9 +9,10 @@ import {
   Routes,
 } from "discord.js";
 import type { Logger } from "../../src/log.js";
+import { configCommand } from "./config-command.js";
 import { conversationIdFor } from "./messages.js";
 
-/** The one slash command. Globally it works in servers and in DMs with the bot. */
+/** /reset. Globally it works in servers and in DMs with the bot. */
 export const RESET_COMMAND = {
   name: "reset",
   description: "Forget the conversation here (this DM, channel or thread) and start over",
@@ -20,20 +21,21 @@ export const RESET_COMMAND = {
   integration_types: [ApplicationIntegrationType.GuildInstall],
 };
 
-/** A guild command exists only in its guild; contexts and install types do not apply. */
-const GUILD_RESET_COMMAND = {
-  name: RESET_COMMAND.name,
-  description: RESET_COMMAND.description,
-  type: RESET_COMMAND.type,
-};
-
 type CommandBody = {
   name: string;
   description: string;
   type: number;
   contexts?: number[];
   integration_types?: number[];
+  default_member_permissions?: string | null;
+  options?: unknown[];
 };
+
+/** A guild command exists only in its guild; contexts and install types do not apply. */
+function inGuild(command: CommandBody): CommandBody {
+  const { contexts: _contexts, integration_types: _types, ...rest } = command;
+  return rest;
+}
 
 /**
  * Answered within this time or deferred, well inside Discord's 3 s for the first response.
@@ -45,22 +47,25 @@ export const RESET_DONE = "Done: I forgot our conversation here. Your next messa
 export const RESET_FAILED = "Sorry, I could not forget this conversation. Please try again.";
 
 /**
- * Registers /reset globally, and in `guildId` when set (guild commands show up
- * at once, global ones can take a while). Each list is written only when what
- * Discord has differs, so restarts do not churn command versions.
+ * Registers /reset and /config (its model choices: `models`) globally, and in
+ * `guildId` when set (guild commands show up at once, global ones can take a
+ * while). Each list is written only when what Discord has differs, so
+ * restarts do not churn command versions.
  */
 export async function registerCommands(
   rest: REST,
   applicationId: string,
   guildId: string | undefined,
+  models: string[],
   log: Logger,
 ): Promise<void> {
-  await sync(rest, Routes.applicationCommands(applicationId), [RESET_COMMAND], "global", log);
+  const commands: CommandBody[] = [RESET_COMMAND, configCommand(models)];
+  await sync(rest, Routes.applicationCommands(applicationId), commands, "global", log);
   if (guildId) {
     await sync(
       rest,
       Routes.applicationGuildCommands(applicationId, guildId),
-      [GUILD_RESET_COMMAND],
+      commands.map(inGuild),
       guildId,
       log,
     );
@@ -77,18 +82,18 @@ async function sync(
   try {
     const existing = (await rest.get(route)) as CommandBody[];
     if (sameCommands(existing, wanted)) {
-      log.debug({ scope }, "Discord: /reset is already registered");
+      log.debug({ scope }, "Discord: /reset and /config are already registered");
       return;
     }
     await rest.put(route, { body: wanted });
-    log.info({ scope }, "Discord: registered /reset");
+    log.info({ scope }, "Discord: registered /reset and /config");
   } catch (err) {
     const missingAccess = err instanceof DiscordAPIError && Number(err.code) === 50001;
     log.warn(
       { scope, err },
       missingAccess
-        ? "Discord: could not register /reset here: invite the bot with the applications.commands scope (see the invite URL), and check DISCORD_GUILD_ID"
-        : "Discord: could not register /reset",
+        ? "Discord: could not register /reset and /config here: invite the bot with the applications.commands scope (see the invite URL), and check DISCORD_GUILD_ID"
+        : "Discord: could not register /reset and /config",
     );
   }
 }
@@ -105,10 +110,38 @@ export function sameCommands(existing: CommandBody[], wanted: CommandBody[]): bo
   return wanted.every((w) => {
     const e = existing.find((c) => c.name === w.name);
     if (!e || (e.type ?? 1) !== w.type || e.description !== w.description) return false;
-    if ((e as { options?: unknown[] }).options?.length) return false;
+    if (JSON.stringify(optionsOf(e.options)) !== JSON.stringify(optionsOf(w.options))) return false;
+    if ((e.default_member_permissions ?? null) !== (w.default_member_permissions ?? null)) return false;
     if (w.contexts && !sameSet(e.contexts, w.contexts)) return false;
     if (w.integration_types && !sameSet(e.integration_types, w.integration_types)) return false;
     return true;
+  });
+}
+
+/** Options as we set them (Discord adds localizations, defaults and nulls when it answers). */
+function optionsOf(options: unknown[] | undefined): unknown[] {
+  return (options ?? []).map((o) => {
+    const {
+      type,
+      name,
+      description,
+      required,
+      choices,
+      max_length,
+      options: nested,
+    } = o as Record<string, unknown>;
+    return {
+      type,
+      name,
+      description,
+      required: required === true,
+      choices: ((choices as Array<{ name: string; value: unknown }> | undefined) ?? []).map((c) => [
+        c.name,
+        c.value,
+      ]),
+      max_length: max_length ?? null,
+      options: optionsOf(nested as unknown[] | undefined),
+    };
   });
 }
 

@@ -15,11 +15,13 @@ import type { Config } from "../../src/config/index.js";
 import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
+import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
 import { DISCORD_TOKEN_REJECTED } from "../../src/texts.js";
 import { type Bot, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
 import { answer } from "./answer.js";
 import { handleReset, registerCommands } from "./commands.js";
+import { handleConfig } from "./config-command.js";
 import { EMPTY_HINT, readMessage, THREAD_FOLLOW_MS, threadKey } from "./messages.js";
 import {
   DISCORD_MAX_CHARS,
@@ -48,6 +50,10 @@ export interface DiscordOptions {
   budgets?: EditBudgetSource;
   /** Remembers messages being streamed, so a crash never leaves a cursor (src/replicas/recovery.ts). */
   recovery?: CrashRecovery;
+  /** Per-place settings and the /config command that changes them. */
+  settings: PlaceSettings;
+  /** Who may use the bot, and change its settings. */
+  access: Access;
 }
 
 /** The Discord surface: ready() while the gateway is connected. */
@@ -125,9 +131,23 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
         botId,
         requireMention: config.requireMention,
         state: bot.state,
+        settings: options.settings,
+        access: options.access,
         log,
       });
       if (decision.kind === "ignore") return;
+      if (decision.kind === "refused") {
+        log.info(
+          { ...where, user: decision.actor.id, reason: decision.refusal.reason },
+          "Discord: refused a message",
+        );
+        // Once a day, in a DM: Discord has no ephemeral reply to a message.
+        if (options.access.shouldTell(decision.actor, decision.refusal))
+          await message.author
+            .send({ content: decision.refusal.message, allowedMentions: NO_PINGS })
+            .catch(() => undefined);
+        return;
+      }
       const replyTo = message.guildId !== null ? message.id : undefined;
       if (decision.kind === "hint") {
         const reply = replyTo ? { reply: { messageReference: replyTo, failIfNotExists: false } } : {};
@@ -153,7 +173,15 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
     );
   });
   client.on(Events.InteractionCreate, (interaction) => {
-    if (stopping || !interaction.isChatInputCommand() || interaction.commandName !== "reset") return;
+    if (stopping || !interaction.isChatInputCommand()) return;
+    if (interaction.commandName === "config") {
+      const deps = { settings: options.settings, access: options.access, log };
+      handleConfig(interaction, deps).catch((err: unknown) =>
+        log.error({ err, channelId: interaction.channelId }, "Discord: /config failed"),
+      );
+      return;
+    }
+    if (interaction.commandName !== "reset") return;
     handleReset(
       interaction,
       async (conversationId) => {
@@ -180,7 +208,8 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
   const inviteUrl = inviteUrlFor(applicationId);
   log.info({ inviteUrl }, `Discord: logged in as ${client.user?.tag}. Invite it to a server: ${inviteUrl}`);
   // Commands are per application: the shard with shard 0 registers them for all.
-  if (holdsFirstShard(client)) await registerCommands(client.rest, applicationId, config.guildId, log);
+  if (holdsFirstShard(client))
+    await registerCommands(client.rest, applicationId, config.guildId, options.settings.defaults.models, log);
 
   return {
     name: "discord",

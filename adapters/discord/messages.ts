@@ -1,6 +1,7 @@
 import { cleanContent, type Message } from "discord.js";
 import type { Logger } from "../../src/log.js";
 import type { StateStore } from "../../src/memory/index.js";
+import type { Access, Actor, Place, PlaceSettings, Refusal } from "../../src/settings/index.js";
 import type { Incoming } from "../../src/turn/index.js";
 import { describeAttachments } from "./attachments.js";
 
@@ -24,6 +25,8 @@ export function threadKey(threadId: string): string {
 export type Decision =
   | { kind: "ignore" }
   | { kind: "hint" }
+  /** Someone the operator's access lists leave out: nothing of it goes further. */
+  | { kind: "refused"; refusal: Refusal; actor: Actor }
   | { kind: "answer"; incoming: Incoming; inThread: boolean };
 
 export interface ReadOptions {
@@ -31,7 +34,23 @@ export interface ReadOptions {
   /** true: threads need a mention every time, even after the bot answered there. */
   requireMention: boolean;
   state: StateStore;
+  /** Reply-to-all channels answer every message; the Bot reads the other settings. */
+  settings: PlaceSettings;
+  access: Access;
   log: Logger;
+}
+
+/**
+ * The place settings and access see: the server (or "dm") and the channel; a
+ * thread or forum post is in its parent channel and inherits its settings.
+ */
+export function discordPlace(message: Message): Place {
+  const channel = message.channel.isThread()
+    ? (message.channel.parentId ?? message.channelId)
+    : message.channelId;
+  return message.guildId
+    ? { platform: "discord", workspace: message.guildId, channel }
+    : { platform: "discord", workspace: "dm", channel, isDm: true };
 }
 
 /**
@@ -54,8 +73,21 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
       inThread &&
       !options.requireMention &&
       (await options.state.get<boolean>(threadKey(message.channelId))) === true;
-    if (!mentioned && !repliesToBot && !follows) return { kind: "ignore" };
+    // A channel made for the bot (reply-to-all) gets every message answered, mention or not.
+    if (
+      !mentioned &&
+      !repliesToBot &&
+      !follows &&
+      !(await options.settings.resolve(discordPlace(message))).replyToAll
+    )
+      return { kind: "ignore" };
   }
+
+  const place = discordPlace(message);
+  const author = { id: message.author.id, name: message.member?.displayName ?? message.author.displayName };
+  const actor: Actor = { ...author, roles: [...(message.member?.roles.cache.keys() ?? [])] };
+  const refusal = options.access.check(place, actor);
+  if (refusal) return { kind: "refused", refusal, actor };
 
   const attached = await describeAttachments(message.attachments.values(), options.log);
   const said = readableText(message.content, message, botId, botRoleIds);
@@ -66,9 +98,10 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
     inThread,
     incoming: {
       conversationId: conversationIdFor(message.guildId, message.channelId),
-      author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
+      author,
       text,
       platform: "discord",
+      place,
     },
   };
 }

@@ -1,11 +1,13 @@
 import type { Logger } from "../../src/log.js";
 import type { Author, StoredMessage } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
+import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
 import { fromSlackText, stripMention } from "./format.js";
 import { SlackReply } from "./reply.js";
+import { slackPlace } from "./settings.js";
 
 /** What every handler needs; built once in startSlack. */
 export interface SlackDeps {
@@ -27,6 +29,10 @@ export interface SlackDeps {
   requireMention: boolean;
   /** Remembers messages being streamed so a crash never leaves a cursor (src/replicas/recovery.ts). */
   recovery?: CrashRecovery;
+  /** Per-place settings (reply-to-all here; the Bot reads the rest) and the /chatbot command. */
+  settings: PlaceSettings;
+  /** Who may use the bot and change its settings. */
+  access: Access;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */
@@ -110,6 +116,7 @@ export async function answer(
       author,
       text,
       platform: "slack",
+      place: slackPlace(place.team, place.channel, place.isDm),
       ...(context?.length ? { context } : {}),
     },
     signal,

@@ -50,7 +50,7 @@ export interface ThreadMessage {
  * SlackApiError.
  */
 export class SlackApi {
-  private readonly names = new Map<string, { name: string; atMs: number }>();
+  private readonly users = new Map<string, { name: string; isAdmin: boolean; atMs: number }>();
 
   constructor(
     readonly client: webApi.WebClient,
@@ -90,21 +90,45 @@ export class SlackApi {
     return out.slice(-maxMessages);
   }
 
+  /** Sends a message only `user` sees, in a channel (or a thread of it). */
+  async postEphemeral(args: {
+    channel: string;
+    user: string;
+    text: string;
+    thread_ts?: string;
+  }): Promise<void> {
+    await this.call("chat.postEphemeral", () => this.client.chat.postEphemeral(args));
+  }
+
   /** The name people see for a user (display name, else real name, else handle); the id if Slack will not say. */
   async userName(userId: string): Promise<string> {
-    const cached = this.names.get(userId);
-    if (cached && Date.now() - cached.atMs < this.nameTtlMs) return cached.name;
-    let name = userId;
+    return (await this.user(userId)).name;
+  }
+
+  /**
+   * A user's name and whether they are a workspace admin or owner (users.info
+   * `is_admin`, `is_owner`, `is_primary_owner`); cached for an hour. A user
+   * Slack will not describe is no admin.
+   * @see https://api.slack.com/methods/users.info
+   * @see https://api.slack.com/types/user
+   */
+  async user(userId: string): Promise<{ name: string; isAdmin: boolean }> {
+    const cached = this.users.get(userId);
+    if (cached && Date.now() - cached.atMs < this.nameTtlMs) return cached;
+    let entry = { name: userId, isAdmin: false, atMs: Date.now() };
     try {
       const res = await this.call("users.info", () => this.client.users.info({ user: userId }));
       const u = res.user;
-      name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || userId;
+      const name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || userId;
+      const isAdmin = u?.is_admin === true || u?.is_owner === true || u?.is_primary_owner === true;
+      entry = { name, isAdmin, atMs: Date.now() };
     } catch {
-      // Logged in call(); a missing name must not stop an answer.
+      // Logged in call(); a missing name must not stop an answer. Asked again in a minute.
+      entry.atMs = Date.now() - this.nameTtlMs + 60_000;
     }
-    if (this.names.size > 5_000) this.names.clear();
-    this.names.set(userId, { name, atMs: Date.now() });
-    return name;
+    if (this.users.size > 5_000) this.users.clear();
+    this.users.set(userId, entry);
+    return entry;
   }
 
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {

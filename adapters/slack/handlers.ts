@@ -2,6 +2,7 @@ import type { App, SlashCommand } from "@slack/bolt";
 import { KeyedQueue } from "../../src/turn/index.js";
 import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
 import { mentions, stripMention } from "./format.js";
+import { admitted, registerSettingsCommand, slackPlace } from "./settings.js";
 
 /**
  * Slack retries an unacknowledged event three times, over about an hour; a message answered
@@ -36,6 +37,7 @@ export function registerHandlers(app: App, d: SlackDeps): void {
   app.command("/reset", async ({ command, ack }) => {
     await ack({ response_type: "ephemeral", text: await resetCommand(d, command) });
   });
+  registerSettingsCommand(app, d);
 }
 
 /**
@@ -89,9 +91,12 @@ async function onMessage(
   const mentioned = isMention || mentions(text, d.botUserId);
   const root = ev.thread_ts ?? ev.ts;
   const joinedKey = `slack:joined:${team}:${ev.channel}:${root}`;
-  if (!isDm && !mentioned && (!ev.thread_ts || d.requireMention)) return false;
   const joined = ev.thread_ts ? (await state.get<boolean>(joinedKey)) === true : false;
-  if (!isDm && !mentioned && !joined) return false;
+  const follows = joined && !d.requireMention;
+  const where = slackPlace(team, ev.channel, isDm);
+  // A channel made for the bot (reply-to-all) gets every message answered, mention or not.
+  if (!isDm && !mentioned && !follows && !(await d.settings.resolve(where)).replyToAll) return false;
+  if (!(await admitted(d, where, ev.user, ev.thread_ts))) return false;
   if (eventId && !(await state.claim(`slack:event:${eventId}`, DEDUPE_TTL_MS))) return false;
   if (!(await state.claim(`slack:msg:${ev.channel}:${ev.ts}`, DEDUPE_TTL_MS))) return false;
 

@@ -4,6 +4,7 @@ import type { Config } from "../../src/config/index.js";
 import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
+import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
 import { slackTokenRejected } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
@@ -47,6 +48,10 @@ export interface SlackOptions {
   postBudgets?: EditBudgetSource;
   /** Remembers messages being streamed, so a crash never leaves a cursor (src/replicas/recovery.ts). */
   recovery?: CrashRecovery;
+  /** Per-place settings and the /chatbot command that changes them. */
+  settings: PlaceSettings;
+  /** Who may use the bot, and change its settings. */
+  access: Access;
 }
 
 /** The Slack surface: ready() follows the Socket Mode connection (HTTP events: always ready). */
@@ -148,6 +153,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     teamId,
     requireMention: config.requireMention,
     recovery: options.recovery,
+    settings: options.settings,
+    access: options.access,
   });
 
   await app.start();

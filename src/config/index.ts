@@ -3,6 +3,11 @@ import dotenv from "dotenv";
 import { z } from "zod";
 import type { OtherErrorCode } from "../errors.js";
 import { bool, int, num, oneOf, shardCount, str, url } from "./fields.js";
+import { readConfigFile } from "./file.js";
+import { envModels, modelsOf } from "./models.js";
+import type { AccessConfig, Config, LlmConfig, ModelConfig, Provider } from "./types.js";
+
+export type { AccessConfig, Config, LlmConfig, ModelConfig, Provider };
 
 /**
  * The one place that reads process.env. Every variable is listed, with its
@@ -19,7 +24,7 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const schema = z.object({
   LLM_PROVIDER: oneOf(["openai", "anthropic"] as const),
@@ -28,6 +33,7 @@ const schema = z.object({
   OPENAI_BASE_URL: url(["http:", "https:"]),
   ANTHROPIC_API_KEY: str(),
   ANTHROPIC_BASE_URL: url(["http:", "https:"]),
+  CONFIG_FILE: str(),
   SYSTEM_PROMPT: str(),
   LLM_TEMPERATURE: num(0, 2),
   LLM_MAX_OUTPUT_TOKENS: int(1024, 1, 1_000_000),
@@ -65,79 +71,6 @@ const schema = z.object({
   DISCORD_SHARDS: shardCount(),
   DISCORD_SHARD_SPAWN_DELAY_MS: int(5_500, 0, 600_000),
 });
-
-export type Provider = "openai" | "anthropic";
-
-export interface LlmConfig {
-  /** Which SDK to use; null when nothing is configured (the bot starts and says what to set). */
-  provider: Provider | null;
-  /** Model name; defaults per provider (see DEFAULT_MODELS). */
-  model: string;
-  openaiApiKey: string | undefined;
-  /** Any OpenAI-compatible server, e.g. Ollama's http://localhost:11434/v1. */
-  openaiBaseUrl: string | undefined;
-  anthropicApiKey: string | undefined;
-  anthropicBaseUrl: string | undefined;
-  systemPrompt: string;
-  temperature: number | undefined;
-  maxOutputTokens: number;
-  /** Longest silence between two streamed tokens before the turn fails (ms); not a whole-stream limit. */
-  idleTimeoutMs: number;
-  /** Retries of transient failures before the first token. */
-  maxRetries: number;
-  /** Input budget for history + system prompt, in tokens. */
-  contextTokens: number;
-}
-
-export interface Config {
-  llm: LlmConfig;
-  store: {
-    url: string;
-    maxMessages: number;
-    ttlMs: number;
-    /** With Redis/Postgres: how long a crashed replica's turn lock blocks its conversation (ms). */
-    lockLeaseMs: number;
-  };
-  logLevel: (typeof LOG_LEVELS)[number];
-  web: {
-    enabled: boolean;
-    port: number;
-    /** 127.0.0.1 unless an API key is set (then 0.0.0.0), or HOST. */
-    host: string;
-    apiKey: string | undefined;
-    corsOrigins: string[];
-    maxMessageChars: number;
-  };
-  metricsEnabled: boolean;
-  cursor: string;
-  shutdownTimeoutMs: number;
-  slack: {
-    botToken: string | undefined;
-    appToken: string | undefined;
-    signingSecret: string | undefined;
-    apiUrl: string | undefined;
-    requireMention: boolean;
-    editsPerMinute: number;
-  };
-  discord: {
-    token: string | undefined;
-    guildId: string | undefined;
-    apiUrl: string | undefined;
-    requireMention: boolean;
-    editsPer5s: number;
-  };
-  /** Only for the sharded entry (`npm run start:shards`, src/shards.ts). */
-  discordShards: {
-    /** How many shards (one process each); "auto" asks Discord's GET /gateway/bot. Default "auto". */
-    count: number | "auto";
-    /**
-     * Pause between starting two shards (ms). Discord lets a bot start (IDENTIFY)
-     * one shard per 5 s unless its max_concurrency is higher. Default 5500.
-     * @see https://discord.com/developers/docs/events/gateway#session-start-limit-object
-     */
-    spawnDelayMs: number;
-  };
-}
 
 export const DEFAULT_MODELS: Record<Provider, string> = {
   openai: "gpt-4o-mini",
@@ -184,23 +117,39 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
     problems.push(
       "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP events) is",
     );
+  const fileRead = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : { file: undefined, problems: [] };
+  problems.push(...fileRead.problems);
+  const llm: LlmConfig = {
+    provider,
+    model: e.LLM_MODEL ?? (provider ? DEFAULT_MODELS[provider] : DEFAULT_MODELS.openai),
+    openaiApiKey: e.OPENAI_API_KEY,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    anthropicApiKey: e.ANTHROPIC_API_KEY,
+    anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+    systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+    temperature: e.LLM_TEMPERATURE,
+    maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+    idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
+    maxRetries: e.LLM_MAX_RETRIES,
+    contextTokens: e.LLM_CONTEXT_TOKENS,
+  };
+  const models = fileRead.file ? modelsOf(fileRead.file, llm, env, problems) : envModels(llm);
   if (problems.length > 0) throw new ConfigError(problems);
+  const access = fileRead.file?.access;
 
   return {
-    llm: {
-      provider,
-      model: e.LLM_MODEL ?? (provider ? DEFAULT_MODELS[provider] : DEFAULT_MODELS.openai),
-      openaiApiKey: e.OPENAI_API_KEY,
-      openaiBaseUrl: e.OPENAI_BASE_URL,
-      anthropicApiKey: e.ANTHROPIC_API_KEY,
-      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
-      systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
-      temperature: e.LLM_TEMPERATURE,
-      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
-      idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
-      maxRetries: e.LLM_MAX_RETRIES,
-      contextTokens: e.LLM_CONTEXT_TOKENS,
+    llm,
+    models,
+    defaultModel: fileRead.file?.default_model ?? models[0]?.name,
+    access: {
+      allowUsers: access?.allow_users ?? [],
+      blockUsers: access?.block_users ?? [],
+      allowChannels: access?.allow_channels ?? [],
+      blockChannels: access?.block_channels ?? [],
+      allowRoles: access?.allow_roles ?? [],
+      dms: access?.dms ?? true,
     },
+    admins: fileRead.file?.admins ?? [],
     store: {
       url: e.STORE_URL ?? DEFAULT_STORE_URL,
       maxMessages: e.MEMORY_MAX_MESSAGES,
@@ -247,6 +196,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
 /** Every secret in the configuration, for the logger to scrub from every line. */
 export function secretsOf(config: Config): string[] {
   return [
+    ...config.models.map((m) => m.apiKey),
     config.llm.openaiApiKey,
     config.llm.anthropicApiKey,
     config.slack.botToken,

@@ -152,6 +152,12 @@ class KeyvStateStore implements StateStore {
     return (await this.keyv.get<T>(stateKey(key))) ?? undefined;
   }
 
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.keyv.getMany<T>(keys.map(stateKey));
+    return values.map((v) => v ?? undefined);
+  }
+
   async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
     await this.keyv.set(stateKey(key), value, ttlMs);
   }

@@ -52,6 +52,8 @@ export interface ConversationStore {
 
 export interface StateStore {
   get<T>(key: string): Promise<T | undefined>;
+  /** Several keys in one round trip (Redis MGET, one SQL query); undefined where absent. */
+  getMany<T>(keys: string[]): Promise<Array<T | undefined>>;
   set<T>(key: string, value: T, ttlMs: number): Promise<void>;
   /** Sets `key` only if it is absent; true when this call set it (first claim wins). */
   claim(key: string, ttlMs: number): Promise<boolean>;

@@ -1,5 +1,5 @@
 import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
-import type { ChatMessage, ChatModel } from "../llm/index.js";
+import { type ChatMessage, type ChatModel, Models } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
   type ConversationStore,
@@ -10,19 +10,31 @@ import {
   tokenCounterFor,
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
+import type { PlaceSettings } from "../settings/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
 
 export interface BotOptions {
-  /** null: no model configured; every turn fails with `notConfiguredMessage`. */
-  model: ChatModel | null;
+  /**
+   * The models turns may use, by name. None (or no default): every turn fails
+   * with `notConfiguredMessage`.
+   */
+  models?: Models;
+  /** One model instead of `models` (a one-model bot; tests): null means none configured. */
+  model?: ChatModel | null;
+  /** With `model`: its input budget (system prompt + history) in tokens. */
+  contextTokens?: number;
   store: ConversationStore;
   log: Logger;
+  /** The system prompt where a place sets none (and every prompt, without `settings`). */
   systemPrompt: string;
-  /** Input budget (system prompt + history) in tokens. */
-  contextTokens: number;
+  /**
+   * Per-place settings (model, prompt, memory) read for each turn whose
+   * Incoming names its place. Absent: the operator's defaults everywhere.
+   */
+  settings?: PlaceSettings;
   /**
    * Serializes turns of one conversation across replicas (src/replicas/).
    * Absent: in this process only, which is all a single SQLite process needs.
@@ -49,12 +61,12 @@ export interface BotOptions {
  * model, shutting down) stores nothing.
  */
 export class Bot {
-  readonly model: ChatModel | null;
+  readonly models: Models;
   private readonly store: ConversationStore;
   private readonly log: Logger;
   private readonly systemPrompt: string;
-  private readonly contextTokens: number;
-  private readonly countTokens: TokenCounter;
+  private readonly settings: PlaceSettings | undefined;
+  private readonly countTokens: TokenCounter | undefined;
   private readonly notConfiguredMessage: string;
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
@@ -66,20 +78,32 @@ export class Bot {
   private draining = false;
 
   constructor(options: BotOptions) {
-    this.model = options.model;
+    const one = options.model;
+    this.models =
+      options.models ??
+      new Models(
+        one ? [{ name: one.model, model: one, contextTokens: options.contextTokens ?? 16_000 }] : [],
+      );
     this.store = options.store;
     this.log = options.log;
     this.systemPrompt = options.systemPrompt;
-    this.contextTokens = options.contextTokens;
-    this.countTokens = options.countTokens ?? tokenCounterFor(options.model?.provider ?? "openai");
+    this.settings = options.settings;
+    this.countTokens = options.countTokens;
     // Loading the tokenizer blocks the event loop for about a second. Done here, at start-up,
     // not inside the first turn: there it would hold a turn lock whose lease cannot be renewed
     // meanwhile, and another replica could take the conversation.
-    this.countTokens("warm up the tokenizer");
+    (this.countTokens ?? tokenCounterFor(this.models.default?.model.provider ?? "openai"))(
+      "warm up the tokenizer",
+    );
     this.notConfiguredMessage = options.notConfiguredMessage ?? NO_MODEL_HELP;
     this.onTurn = options.onTurn;
     this.lock = options.lock;
     this.now = options.now ?? Date.now;
+  }
+
+  /** The default model, or null when none is configured. */
+  get model(): ChatModel | null {
+    return this.models.default?.model ?? null;
   }
 
   /** True once `drain` began: new turns are refused (UnavailableError). */
@@ -107,6 +131,7 @@ export class Bot {
   async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
     const turn = this.begin(incoming, signal);
     try {
+      await this.applySettings(turn);
       await this.waitForTurn(turn);
       await this.rememberQuestion(turn);
       const messages = await this.prompt(turn);
@@ -162,7 +187,7 @@ export class Bot {
    * the process).
    */
   private begin(incoming: Incoming, signal: AbortSignal | undefined): Turn {
-    const model = this.model;
+    const model = this.models.default;
     if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
     if (this.draining) throw new UnavailableError();
     const controller = new AbortController();
@@ -180,6 +205,8 @@ export class Bot {
     return {
       incoming,
       model,
+      prompt: this.systemPrompt,
+      memory: true,
       controller,
       detach,
       startedAt: this.now(),
@@ -187,6 +214,16 @@ export class Bot {
       deltas: 0,
       answered: false,
     };
+  }
+
+  /** The place's model, prompt and memory setting (one store round trip), when it has settings. */
+  private async applySettings(turn: Turn): Promise<void> {
+    const place = turn.incoming.place;
+    if (!this.settings || !place) return;
+    const resolved = await this.settings.resolve(place);
+    turn.model = (resolved.model ? this.models.get(resolved.model) : undefined) ?? turn.model;
+    turn.prompt = resolved.prompt;
+    turn.memory = resolved.memory;
   }
 
   /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
@@ -203,6 +240,7 @@ export class Bot {
 
   /** Stores the place's earlier messages (into an empty conversation only), then the question. */
   private async rememberQuestion(turn: Turn): Promise<void> {
+    if (!turn.memory) return;
     const { conversationId, context, text, author } = turn.incoming;
     if (context?.length && !(await this.store.exists(conversationId))) {
       for (const m of context) await this.store.append(conversationId, m);
@@ -210,17 +248,30 @@ export class Bot {
     turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
   }
 
-  /** The system prompt and the newest history that fits the model's context budget. */
+  /**
+   * The system prompt and the newest history that fits the model's context
+   * budget. Without memory: the place's earlier messages and the question only.
+   */
   private async prompt(turn: Turn): Promise<ChatMessage[]> {
-    const history = await this.store.history(turn.incoming.conversationId);
-    return fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
+    const { incoming, model } = turn;
+    const question: StoredMessage = {
+      role: "user",
+      text: incoming.text,
+      author: incoming.author,
+      at: this.now(),
+    };
+    const history = turn.memory
+      ? await this.store.history(incoming.conversationId)
+      : [...(incoming.context ?? []), question];
+    const count = this.countTokens ?? tokenCounterFor(model.model.provider);
+    return fitToBudget(turn.prompt, toModelMessages(history), model.contextTokens, count);
   }
 
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
     const signal = turn.controller.signal;
     const callStarted = this.now();
     try {
-      for await (const delta of turn.model.stream(messages, { signal })) {
+      for await (const delta of turn.model.model.stream(messages, { signal })) {
         if (delta.length === 0) continue;
         turn.firstTokenMs ??= this.now() - callStarted;
         turn.text += delta;
@@ -242,6 +293,10 @@ export class Bot {
    * marked, so history shows the question was not fully answered.
    */
   private async rememberAnswer(turn: Turn, incomplete: boolean): Promise<void> {
+    if (!turn.memory) {
+      turn.answered = true;
+      return;
+    }
     await this.store.append(
       turn.incoming.conversationId,
       { role: "assistant", text: turn.text, at: this.now(), ...(incomplete ? { incomplete: true } : {}) },
@@ -268,8 +323,9 @@ export class Bot {
     const stats: TurnStats = {
       conversationId,
       platform: turn.incoming.platform ?? conversationId.split(":")[0] ?? "unknown",
-      provider: turn.model.provider,
-      model: turn.model.model,
+      provider: turn.model.model.provider,
+      model: turn.model.model.model,
+      modelName: turn.model.name,
       timeToFirstTokenMs: turn.firstTokenMs,
       durationMs: this.now() - turn.startedAt,
       deltas: turn.deltas,

@@ -13,6 +13,8 @@ export class KeyedQueue {
   }
 
   async enter(key: string, signal?: AbortSignal): Promise<() => void> {
+    // Before taking a place: an aborted caller must not leave a place nobody will release.
+    signal?.throwIfAborted();
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => {
@@ -35,7 +37,6 @@ export class KeyedQueue {
       await previous;
       return done;
     }
-    signal.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         done();

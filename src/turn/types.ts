@@ -1,6 +1,7 @@
-import type { ChatModel } from "../llm/index.js";
+import type { NamedModel } from "../llm/index.js";
 import type { Author, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
+import type { Place } from "../settings/index.js";
 
 /** One user message as an adapter hands it to the core. */
 export interface Incoming {
@@ -15,6 +16,8 @@ export interface Incoming {
   context?: StoredMessage[];
   /** "slack", "discord" or "web"; for logs and metrics. */
   platform?: string;
+  /** Where it was written: the place's settings apply (model, prompt, memory). Absent: the defaults. */
+  place?: Place;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -22,7 +25,10 @@ export interface TurnStats {
   conversationId: string;
   platform: string;
   provider: string;
+  /** The provider's model name. */
   model: string;
+  /** The operator's name for the model (CONFIG_FILE `models:`), bounded: fit for metric labels. */
+  modelName: string;
   /** ms from the model call to its first delta; undefined when none came. */
   timeToFirstTokenMs: number | undefined;
   durationMs: number;
@@ -35,7 +41,12 @@ export interface TurnStats {
 /** One turn's state from start to end; see Bot.reply. */
 export interface Turn {
   incoming: Incoming;
-  model: ChatModel;
+  /** The place's model (the default until its settings are read). */
+  model: NamedModel;
+  /** The system prompt in effect. */
+  prompt: string;
+  /** False: nothing of this turn is stored, and no history is sent. */
+  memory: boolean;
   controller: AbortController;
   detach: () => void;
   startedAt: number;

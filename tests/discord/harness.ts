@@ -73,6 +73,8 @@ export async function startHarness(
   const adapter = await startDiscord({
     bot: testBot.bot,
     turns: testBot.turns,
+    settings: testBot.settings,
+    access: testBot.access,
     config,
     cursor: CURSOR,
     log: collectingLogger(logs),

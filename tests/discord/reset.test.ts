@@ -120,26 +120,50 @@ describe("/reset registration", () => {
     discord = await FakeDiscord.start();
     const { world } = discord;
     const config = discordConfig(discord, { guildId: world.guildId });
-    const { bot, turns, close } = await makeTestBot();
+    const { bot, turns, settings, access, close } = await makeTestBot();
     try {
-      const first = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      const first = await startDiscord({
+        bot,
+        turns,
+        settings,
+        access,
+        config,
+        cursor: "▌",
+        log: silentLogger(),
+      });
       await first.stop(0);
       const global = discord.commands.get("global")!;
-      expect(global.map((c) => c.name)).toEqual(["reset"]);
+      expect(global.map((c) => c.name)).toEqual(["reset", "config"]);
       // Works in servers (0) and in DMs with the bot (1).
       expect([...global[0].contexts].sort()).toEqual([0, 1]);
-      expect(discord.commands.get(world.guildId)!.map((c) => c.name)).toEqual(["reset"]);
+      expect(discord.commands.get(world.guildId)!.map((c) => c.name)).toEqual(["reset", "config"]);
       const puts = () =>
         discord.calls.filter((c) => c.method === "PUT" && c.path.endsWith("/commands")).length;
       expect(puts()).toBe(2);
 
-      const second = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      const second = await startDiscord({
+        bot,
+        turns,
+        settings,
+        access,
+        config,
+        cursor: "▌",
+        log: silentLogger(),
+      });
       await second.stop(0);
       expect(puts()).toBe(2);
 
       // A changed description is written again.
       discord.setCommands("global", [{ ...RESET_COMMAND, description: "old text" }]);
-      const third = await startDiscord({ bot, turns, config, cursor: "▌", log: silentLogger() });
+      const third = await startDiscord({
+        bot,
+        turns,
+        settings,
+        access,
+        config,
+        cursor: "▌",
+        log: silentLogger(),
+      });
       await third.stop(0);
       expect(puts()).toBe(3);
       expect(discord.commands.get("global")![0].description).toBe(RESET_COMMAND.description);

@@ -205,12 +205,14 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the Message Content intent must be enabled", async () => {
     discord = await FakeDiscord.start({ messageContentAllowed: false });
-    const { bot, turns, close } = await makeTestBot();
+    const { bot, turns, settings, access, close } = await makeTestBot();
     const logs: LogLine[] = [];
     try {
       const started = startDiscord({
         bot,
         turns,
+        settings,
+        access,
         config: discordConfig(discord),
         cursor: CURSOR,
         log: collectingLogger(logs),
@@ -231,10 +233,18 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the token is wrong", async () => {
     discord = await FakeDiscord.start();
-    const { bot, turns, close } = await makeTestBot();
+    const { bot, turns, settings, access, close } = await makeTestBot();
     try {
       const config = { ...discordConfig(discord), token: "not-the-token" };
-      const err = await startDiscord({ bot, turns, config, cursor: CURSOR, log: collectingLogger([]) }).then(
+      const err = await startDiscord({
+        bot,
+        turns,
+        settings,
+        access,
+        config,
+        cursor: CURSOR,
+        log: collectingLogger([]),
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );

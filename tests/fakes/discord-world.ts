@@ -145,18 +145,39 @@ export class FakeWorld {
     };
   }
 
-  /** INTERACTION_CREATE for a slash command used by `user` in `channel`. */
-  interactionPayload(i: { id: string; token: string; channel: FakeChannel; user: FakeUser; name: string }) {
+  /**
+   * INTERACTION_CREATE for a slash command used by `user` in `channel`, with
+   * its options (subcommands nest theirs) and the member's permissions in the
+   * channel (default: all).
+   */
+  interactionPayload(i: {
+    id: string;
+    token: string;
+    channel: FakeChannel;
+    user: FakeUser;
+    name: string;
+    options?: unknown[];
+    permissions?: string;
+  }) {
     const guildId = i.channel.guild_id;
     return {
       id: i.id,
       application_id: this.applicationId,
       type: 2,
-      data: { id: snowflake(), name: i.name, type: 1, ...(guildId && { guild_id: guildId }) },
+      data: {
+        id: snowflake(),
+        name: i.name,
+        type: 1,
+        ...(guildId && { guild_id: guildId }),
+        ...(i.options && { options: i.options }),
+      },
       ...(guildId
         ? {
             guild_id: guildId,
-            member: { ...this.memberPayload(i.user, true, guildId), permissions: "2251799813685247" },
+            member: {
+              ...this.memberPayload(i.user, true, guildId),
+              permissions: i.permissions ?? "2251799813685247",
+            },
           }
         : { user: i.user }),
       channel_id: i.channel.id,

@@ -218,15 +218,33 @@ export class FakeDiscord {
     this.gateway.dispatch("MESSAGE_UPDATE", m.payload);
   }
 
-  /** A person runs a slash command; returns the interaction id. */
-  slash(options: { channel: FakeChannel; name?: string; user?: FakeUser }): string {
+  /**
+   * A person runs a slash command; returns the interaction id. `options` as
+   * Discord sends them (a subcommand nests its own); `permissions`: the
+   * member's in the channel, as a bit-set string (default: all).
+   */
+  slash(options: {
+    channel: FakeChannel;
+    name?: string;
+    user?: FakeUser;
+    options?: unknown[];
+    permissions?: string;
+  }): string {
     const { channel } = options;
     const user = options.user ?? this.world.alice;
     const id = snowflake();
     const token = this.api.openInteraction(id, channel);
     this.gateway.dispatch(
       "INTERACTION_CREATE",
-      this.world.interactionPayload({ id, token, channel, user, name: options.name ?? "reset" }),
+      this.world.interactionPayload({
+        id,
+        token,
+        channel,
+        user,
+        name: options.name ?? "reset",
+        ...(options.options && { options: options.options }),
+        ...(options.permissions && { permissions: options.permissions }),
+      }),
     );
     return id;
   }

@@ -26,6 +26,18 @@ export interface FakeSlackUser {
   name: string;
   real_name?: string;
   display_name?: string;
+  /** A workspace admin (users.info `is_admin`). */
+  is_admin?: boolean;
+  /** A workspace owner (users.info `is_owner`). */
+  is_owner?: boolean;
+}
+
+/** A message only one person sees (chat.postEphemeral). */
+export interface FakeEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts?: string;
 }
 
 /**
@@ -42,6 +54,8 @@ export class FakeSlackWorkspace {
   /** The URL apps.connections.open hands out (set by a FakeSlackSocket). */
   socketUrl: string | undefined;
   private readonly messages: FakeSlackMessage[] = [];
+  /** Every ephemeral message the bot sent, in order. */
+  readonly ephemerals: FakeEphemeral[] = [];
   private readonly users = new Map<string, FakeSlackUser>();
   private readonly clock = 1_700_000_000;
   private seq = 0;
@@ -125,8 +139,18 @@ export class FakeSlackWorkspace {
         message.edits++;
         return { ok: true, channel: p.channel, ts: p.ts, text: message.text, message: this.wire(message) };
       }
-      case "chat.postEphemeral":
+      case "chat.postEphemeral": {
+        if (!p.channel) return { ok: false, error: "channel_not_found" };
+        if (!p.user || !this.users.has(p.user)) return { ok: false, error: "user_not_in_channel" };
+        if (!p.text && !p.blocks) return { ok: false, error: "no_text" };
+        this.ephemerals.push({
+          channel: p.channel,
+          user: p.user,
+          text: p.text ?? "",
+          ...(p.thread_ts ? { thread_ts: String(p.thread_ts) } : {}),
+        });
         return { ok: true, message_ts: this.nextTs() };
+      }
       case "conversations.replies": {
         const thread = this.messagesIn(p.channel, String(p.ts));
         if (thread.length === 0) return { ok: false, error: "thread_not_found" };
@@ -142,6 +166,10 @@ export class FakeSlackWorkspace {
             team_id: this.teamId,
             name: user.name,
             real_name: user.real_name ?? user.name,
+            is_admin: user.is_admin === true || user.is_owner === true,
+            is_owner: user.is_owner === true,
+            is_primary_owner: false,
+            is_bot: false,
             profile: { display_name: user.display_name ?? "", real_name: user.real_name ?? user.name },
           },
         };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { OpenAIModel } from "../../src/llm/openai.js";
 import { silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
+import { Access, PlaceSettings } from "../../src/settings/index.js";
 import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
 import { FakeOpenAI } from "../fakes/openai.js";
 
@@ -11,6 +12,10 @@ export interface TestBot {
   bot: Bot;
   /** The turn tracker every surface of this bot shares. */
   turns: TurnTracker;
+  /** Per-place settings over the same store (the Bot reads them); operator defaults: the one test model. */
+  settings: PlaceSettings;
+  /** Everyone may use it; `admins` (TestBotOptions) may configure it. */
+  access: Access;
   fake: FakeOpenAI;
   store: KeyvConversationStore;
   close(): Promise<void>;
@@ -25,6 +30,8 @@ export interface TestBotOptions {
   maxRetries?: number;
   /** Use an existing fake instead of starting one. */
   fake?: FakeOpenAI;
+  /** Operator admins (CONFIG_FILE `admins:`). */
+  admins?: string[];
   botOptions?: Partial<BotOptions>;
 }
 
@@ -49,17 +56,30 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     maxRetries: options.maxRetries ?? 0,
     backoffMs: 10,
   });
+  const systemPrompt = options.systemPrompt ?? "You are a test bot.";
+  const settings = new PlaceSettings(
+    store.state,
+    { model: "gpt-test", prompt: systemPrompt, models: ["gpt-test"] },
+    silentLogger(),
+  );
   const bot = new Bot({
     model,
     store,
     log: silentLogger(),
-    systemPrompt: options.systemPrompt ?? "You are a test bot.",
+    systemPrompt,
     contextTokens: options.contextTokens ?? 8_000,
+    settings,
     ...options.botOptions,
   });
+  const access = new Access(
+    { allowUsers: [], blockUsers: [], allowChannels: [], blockChannels: [], allowRoles: [], dms: true },
+    options.admins ?? [],
+  );
   return {
     bot,
     turns: new TurnTracker(silentLogger()),
+    settings,
+    access,
     fake,
     store,
     close: async () => {

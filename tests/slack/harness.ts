@@ -93,6 +93,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const handle = await startSlack({
     bot: testBot.bot,
     turns: testBot.turns,
+    settings: testBot.settings,
+    access: testBot.access,
     config,
     cursor: CURSOR,
     log,

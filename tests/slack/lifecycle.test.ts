@@ -33,6 +33,8 @@ describe("Slack: start-up", () => {
     const start = startSlack({
       bot: testBot.bot,
       turns: testBot.turns,
+      settings: testBot.settings,
+      access: testBot.access,
       config: { ...config, botToken: "xoxb-wrong-token", apiUrl: slack.apiUrl },
       cursor: CURSOR,
       log: silentLogger(),
@@ -44,7 +46,10 @@ describe("Slack: start-up", () => {
   });
 
   it("needs a signing secret and a server for HTTP events", async () => {
-    const base = { bot: testBot.bot, turns: testBot.turns, cursor: CURSOR, log: silentLogger() };
+    const base = {
+      ...{ bot: testBot.bot, turns: testBot.turns, settings: testBot.settings, access: testBot.access },
+      ...{ cursor: CURSOR, log: silentLogger() },
+    };
     await expect(
       startSlack({
         ...base,

@@ -83,8 +83,8 @@ describe("/ready and /metrics", () => {
       });
     }
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toContain('chatbot_turns_total{platform="web",outcome="ok"} 1');
-    expect(text).toContain('chatbot_turns_total{platform="web",outcome="error"} 1');
+    expect(text).toContain('chatbot_turns_total{platform="web",outcome="ok",model="gpt-test"} 1');
+    expect(text).toContain('chatbot_turns_total{platform="web",outcome="error",model="gpt-test"} 1');
     expect(text).toContain('chatbot_errors_total{code="auth"} 1');
     expect(text).toMatch(/chatbot_time_to_first_token_seconds_count\{platform="web"\} 1/);
   });

@@ -1,0 +1,112 @@
+import type { LOG_LEVELS } from "./index.js";
+
+export type Provider = "openai" | "anthropic";
+
+export interface LlmConfig {
+  /** Which SDK to use; null when nothing is configured (the bot starts and says what to set). */
+  provider: Provider | null;
+  /** Model name; defaults per provider (see DEFAULT_MODELS). */
+  model: string;
+  openaiApiKey: string | undefined;
+  /** Any OpenAI-compatible server, e.g. Ollama's http://localhost:11434/v1. */
+  openaiBaseUrl: string | undefined;
+  anthropicApiKey: string | undefined;
+  anthropicBaseUrl: string | undefined;
+  systemPrompt: string;
+  temperature: number | undefined;
+  maxOutputTokens: number;
+  /** Longest silence between two streamed tokens before the turn fails (ms); not a whole-stream limit. */
+  idleTimeoutMs: number;
+  /** Retries of transient failures before the first token. */
+  maxRetries: number;
+  /** Input budget for history + system prompt, in tokens. */
+  contextTokens: number;
+}
+
+/** One model the bot may use (the environment's single model, or an entry of CONFIG_FILE's `models:`). */
+export interface ModelConfig {
+  /** The operator's short name for it, used in settings (`/chatbot model <name>`), logs and metrics. */
+  name: string;
+  provider: Provider;
+  /** The provider's model name. */
+  model: string;
+  apiKey: string | undefined;
+  /** An OpenAI-compatible server (Ollama, vLLM, ...) or a proxy; default the provider's API. */
+  baseUrl: string | undefined;
+  /** Input budget (system prompt + history) in tokens. */
+  contextTokens: number;
+  maxOutputTokens: number;
+  temperature: number | undefined;
+}
+
+/**
+ * Who may use the bot (CONFIG_FILE `access:`), ids as the platforms write
+ * them. Empty allow lists allow everyone; block lists win over allow lists.
+ */
+export interface AccessConfig {
+  allowUsers: string[];
+  blockUsers: string[];
+  allowChannels: string[];
+  blockChannels: string[];
+  /** Discord role ids: a member with one of them is allowed (as if listed in allowUsers). */
+  allowRoles: string[];
+  /** Whether the bot answers direct messages. */
+  dms: boolean;
+}
+
+export interface Config {
+  llm: LlmConfig;
+  /** Every model the bot may use; empty when none is configured. */
+  models: ModelConfig[];
+  /** The name of the model places use unless set otherwise; undefined when there is none. */
+  defaultModel: string | undefined;
+  access: AccessConfig;
+  /** User ids (any platform) who may change settings everywhere, besides the platforms' own admins. */
+  admins: string[];
+  store: {
+    url: string;
+    maxMessages: number;
+    ttlMs: number;
+    /** With Redis/Postgres: how long a crashed replica's turn lock blocks its conversation (ms). */
+    lockLeaseMs: number;
+  };
+  logLevel: (typeof LOG_LEVELS)[number];
+  web: {
+    enabled: boolean;
+    port: number;
+    /** 127.0.0.1 unless an API key is set (then 0.0.0.0), or HOST. */
+    host: string;
+    apiKey: string | undefined;
+    corsOrigins: string[];
+    maxMessageChars: number;
+  };
+  metricsEnabled: boolean;
+  cursor: string;
+  shutdownTimeoutMs: number;
+  slack: {
+    botToken: string | undefined;
+    appToken: string | undefined;
+    signingSecret: string | undefined;
+    apiUrl: string | undefined;
+    requireMention: boolean;
+    editsPerMinute: number;
+  };
+  discord: {
+    token: string | undefined;
+    guildId: string | undefined;
+    apiUrl: string | undefined;
+    requireMention: boolean;
+    editsPer5s: number;
+  };
+  /** Only for the sharded entry (`npm run start:shards`, src/shards.ts). */
+  discordShards: {
+    /** How many shards (one process each); "auto" asks Discord's GET /gateway/bot. Default "auto". */
+    count: number | "auto";
+    /**
+     * Pause between starting two shards (ms). Discord lets a bot start (IDENTIFY)
+     * one shard per 5 s unless its max_concurrency is higher. Default 5500.
+     * @see https://discord.com/developers/docs/events/gateway#session-start-limit-object
+     */
+    spawnDelayMs: number;
+  };
+}

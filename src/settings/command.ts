@@ -1,0 +1,146 @@
+import type { Access } from "./access.js";
+import type { Actor, Place, Scope } from "./place.js";
+import type { PlaceSettings, Resolved, SettingKey, Source } from "./settings.js";
+
+/**
+ * The one settings command set. Slack's `/chatbot ...` and Discord's
+ * `/config ...` are two spellings of it: each adapter parses its platform's
+ * form into a SettingsCommand and shows the text `runSettingsCommand` returns.
+ */
+export type SettingsCommand =
+  | { kind: "show" }
+  | { kind: "help"; problem?: string }
+  /** `value` undefined: clear, so the wider scope's value applies again. */
+  | { kind: "set"; key: SettingKey; value: string | boolean | undefined; scope: Scope };
+
+/** The names people type and read (`reply-to-all`), for each setting. */
+export const SETTING_NAMES: Record<SettingKey, string> = {
+  model: "model",
+  prompt: "prompt",
+  replyToAll: "reply-to-all",
+  memory: "memory",
+};
+
+/** The longest prompt a place may set (characters). */
+export const MAX_PROMPT_CHARS = 4_000;
+
+const USAGE = [
+  "Settings for this channel (add --workspace to set the workspace's default):",
+  "• show: what applies here and where each value comes from",
+  "• model <name> (or clear): which of the operator's models answers here",
+  "• prompt <text> (or clear): the system prompt, the bot's persona here",
+  "• reply-to-all on|off|clear: answer every message in this channel, without a mention",
+  "• memory on|off|clear: remember conversations here",
+].join("\n");
+
+/**
+ * Slack's form: the text after `/chatbot`, e.g. `model strong --workspace`,
+ * `prompt You are a terse code reviewer.`, `reply-to-all on`.
+ */
+export function parseSettingsCommand(text: string): SettingsCommand {
+  let rest = text.trim();
+  let scope: Scope = "channel";
+  if (/(^|\s)--workspace(\s|$)/.test(rest)) {
+    scope = "workspace";
+    rest = rest.replace(/(^|\s)--workspace(?=\s|$)/, " ").trim();
+  }
+  const [word = "", ...args] = rest.split(/\s+/);
+  const arg = rest.slice(word.length).trim();
+  switch (word.toLowerCase()) {
+    case "":
+    case "help":
+      return { kind: "help" };
+    case "show":
+      return { kind: "show" };
+    case "model":
+      if (!arg) return { kind: "help", problem: "Say which model: `model <name>`, or `model clear`." };
+      return { kind: "set", key: "model", value: arg.toLowerCase() === "clear" ? undefined : arg, scope };
+    case "prompt":
+      if (!arg) return { kind: "help", problem: "Give the prompt: `prompt <text>`, or `prompt clear`." };
+      return { kind: "set", key: "prompt", value: arg.toLowerCase() === "clear" ? undefined : arg, scope };
+    case "reply-to-all":
+    case "memory": {
+      const key: SettingKey = word.toLowerCase() === "memory" ? "memory" : "replyToAll";
+      const value = onOff(args[0]);
+      if (value === "bad" || args.length !== 1)
+        return { kind: "help", problem: `Say \`${SETTING_NAMES[key]} on\`, \`off\` or \`clear\`.` };
+      return { kind: "set", key, value, scope };
+    }
+    default:
+      return { kind: "help", problem: `There is no setting "${word}".` };
+  }
+}
+
+/** on / off / clear as a setting's value (undefined clears). */
+export function onOff(word: string | undefined): boolean | undefined | "bad" {
+  const w = (word ?? "").toLowerCase();
+  if (w === "on" || w === "true" || w === "yes") return true;
+  if (w === "off" || w === "false" || w === "no") return false;
+  if (w === "clear") return undefined;
+  return "bad";
+}
+
+/**
+ * Runs a settings command for `actor` in `place` and returns the answer to
+ * show them (ephemerally). Only those `access.mayConfigure` allows change
+ * anything; anyone may `show`.
+ */
+export async function runSettingsCommand(
+  command: SettingsCommand,
+  place: Place,
+  actor: Actor,
+  deps: { settings: PlaceSettings; access: Access },
+): Promise<string> {
+  if (command.kind === "help") return command.problem ? `${command.problem}\n\n${USAGE}` : USAGE;
+  if (command.kind === "show") return describe(await deps.settings.resolve(place), place, deps.settings);
+  if (!deps.access.mayConfigure(actor)) {
+    return "Only workspace or server admins, and the admins the bot's operator listed, can change its settings. Nothing was changed.";
+  }
+  const scope: Scope = command.scope === "channel" && place.channel && !place.isDm ? "channel" : "workspace";
+  const { key } = command;
+  let value = command.value;
+  if (key === "model" && typeof value === "string") {
+    const models = deps.settings.defaults.models;
+    const known = models.find((m) => m.toLowerCase() === value?.toString().toLowerCase());
+    if (!known) return `There is no model "${value}". The bot may use: ${models.join(", ") || "none"}.`;
+    value = known;
+  }
+  if (key === "prompt" && typeof value === "string" && value.length > MAX_PROMPT_CHARS) {
+    return `That prompt is ${value.length} characters; the most a place may set is ${MAX_PROMPT_CHARS}.`;
+  }
+  await deps.settings.set(place, scope, key, value as never, actor);
+  const where = scope === "channel" ? `<#${place.channel}>` : "this workspace";
+  const name = SETTING_NAMES[key];
+  if (value === undefined) return `Cleared ${name} for ${where}: it now follows the wider setting.`;
+  return `Set ${name} for ${where} to ${shown(key, value)}. It applies from the next message.`;
+}
+
+function shown(key: SettingKey, value: string | boolean): string {
+  if (typeof value === "boolean") return value ? "on" : "off";
+  return key === "prompt" ? `"${value.length > 200 ? `${value.slice(0, 200)}…` : value}"` : value;
+}
+
+const FROM: Record<Source, string> = {
+  channel: "set for this channel",
+  workspace: "set for the workspace",
+  default: "the bot's default",
+};
+
+function describe(resolved: Resolved, place: Place, settings: PlaceSettings): string {
+  const here = place.channel && !place.isDm ? `<#${place.channel}>` : "here";
+  const line = (key: SettingKey, value: string) =>
+    `• ${SETTING_NAMES[key]}: ${value} (${FROM[resolved.sources[key]]})`;
+  const lines = [
+    `Settings in ${here}:`,
+    line("model", resolved.model ?? "none configured"),
+    line("prompt", shown("prompt", resolved.prompt)),
+    line("replyToAll", resolved.replyToAll ? "on" : "off"),
+    line("memory", resolved.memory ? "on" : "off"),
+  ];
+  if (resolved.unknownModel)
+    lines.push(
+      `(The model set here, "${resolved.unknownModel}", is no longer offered; the default is used.)`,
+    );
+  lines.push(`Models the bot may use: ${settings.defaults.models.join(", ") || "none"}.`);
+  return lines.join("\n");
+}
