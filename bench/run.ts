@@ -1,4 +1,5 @@
 import { runReplicaBench } from "./replicas.js";
+import { runSettingsBench } from "./settings.js";
 import { runStreamBench } from "./stream/index.js";
 
 /**
@@ -9,6 +10,7 @@ import { runStreamBench } from "./stream/index.js";
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   stream: () => runStreamBench(),
   replicas: () => runReplicaBench(),
+  settings: () => runSettingsBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

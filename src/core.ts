@@ -48,6 +48,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     lockLeaseMs: config.store.lockLeaseMs,
     log,
   });
+  const access = new Access(config.access, config.admins);
   const settings = new PlaceSettings(
     store.state,
     { model: models.default?.name, prompt: config.llm.systemPrompt, models: models.names },
@@ -69,12 +70,15 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     log,
     models,
     settings,
-    access: new Access(config.access, config.admins),
+    access,
     store,
     replicas,
     bot,
     // With a store other processes share, a Stop pressed on one replica reaches a turn on another.
-    turns: new TurnTracker(log, store.coordination.shared ? { shared: store.state } : {}),
+    turns: new TurnTracker(log, {
+      ...(store.coordination.shared ? { shared: store.state } : {}),
+      isOperatorAdmin: (id) => access.isOperatorAdmin(id),
+    }),
     metrics,
     budgets: (platform, edits, perMs, window = platform) => {
       const source = replicas.budgets(window, edits, perMs);

@@ -12,7 +12,13 @@ import { z } from "zod";
  */
 
 const id = z.string().trim().min(1, "accepts a non-empty id");
-const ids = z.array(z.union([id, z.number().int().transform(String)])).default([]);
+const ids = z
+  .array(
+    z.union([id, z.number().int().transform(String)], {
+      error: "accepts ids as the platforms write them (in JSON, write Discord's long ids in quotes)",
+    }),
+  )
+  .default([]);
 
 const modelEntry = z.strictObject({
   name: z
@@ -57,6 +63,22 @@ const file = z.strictObject({
 export type ConfigFile = z.infer<typeof file>;
 export type ModelFileEntry = z.infer<typeof modelEntry>;
 
+/**
+ * YAML integers as numbers, except those too large for one (Discord's ids,
+ * written unquoted): those stay exact, as their digits.
+ */
+function exactIntegers(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(exactIntegers);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactIntegers(v)]));
+  return value;
+}
+
 /** `models[1].provider`: a zod issue's path as it reads in the file. */
 function pathOf(path: PropertyKey[]): string {
   return path
@@ -75,7 +97,7 @@ export function readConfigFile(path: string): { file?: ConfigFile; problems: str
   }
   let raw: unknown;
   try {
-    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    raw = /\.json$/i.test(path) ? JSON.parse(text) : exactIntegers(parseYaml(text, { intAsBigInt: true }));
   } catch (err) {
     return {
       problems: [

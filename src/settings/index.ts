@@ -6,11 +6,5 @@ export {
   runSettingsCommand,
   type SettingsCommand,
 } from "./command.js";
-export type { Actor, Place, Scope } from "./place.js";
-export {
-  type Defaults,
-  PlaceSettings,
-  type Resolved,
-  type SettingKey,
-  type SettingValues,
-} from "./settings.js";
+export type { Actor, Place } from "./place.js";
+export { PlaceSettings } from "./settings.js";

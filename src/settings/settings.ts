@@ -115,7 +115,12 @@ export class PlaceSettings {
       {
         audit: {
           who: { id: actor.id, name: actor.name },
-          where: { platform: place.platform, workspace: place.workspace, scope, channel: place.channel },
+          where: {
+            platform: place.platform,
+            workspace: place.workspace,
+            scope,
+            ...(scope === "channel" ? { channel: place.channel } : {}),
+          },
           what: key,
           old: before[key] ?? null,
           new: value ?? null,

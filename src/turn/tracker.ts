@@ -44,6 +44,8 @@ export interface TurnTrackerOptions {
   shared?: StateStore;
   /** How often a running turn looks for a Stop pressed elsewhere (ms; default 250). */
   stopPollMs?: number;
+  /** The operator's admins (CONFIG_FILE `admins:`), who may stop any answer too. */
+  isOperatorAdmin?: (userId: string) => boolean;
 }
 
 /** How long a turn's record and a Stop request live in the shared store. */
@@ -60,6 +62,7 @@ export class TurnTracker {
   private readonly running = new Map<string, Running>();
   private readonly shared: StateStore | undefined;
   private readonly stopPollMs: number;
+  private readonly isOperatorAdmin: (userId: string) => boolean;
 
   constructor(
     private readonly log: Logger,
@@ -67,6 +70,7 @@ export class TurnTracker {
   ) {
     this.shared = options.shared;
     this.stopPollMs = options.stopPollMs ?? 250;
+    this.isOperatorAdmin = options.isOperatorAdmin ?? (() => false);
   }
 
   /** Turns running now, on one platform or on all. */
@@ -109,7 +113,8 @@ export class TurnTracker {
     const local = this.running.get(turnId);
     const askedBy = local ? local.askedBy : ((await this.shared?.get<Author>(turnKey(turnId))) ?? undefined);
     if (!local && !askedBy) return { outcome: "finished" };
-    if (askedBy && askedBy.id !== by.id && !by.isAdmin) return { outcome: "refused", askedBy };
+    if (askedBy && askedBy.id !== by.id && !by.isAdmin && !this.isOperatorAdmin(by.id))
+      return { outcome: "refused", askedBy };
     if (local) local.controller.abort(new StoppedError(by.name));
     else await this.shared?.set(stopKey(turnId), by.name, SHARED_TTL_MS);
     this.log.info({ turnId, by: by.id, remote: !local }, "answer stopped");

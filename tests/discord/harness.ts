@@ -54,13 +54,16 @@ export async function startHarness(
   options: {
     discord?: FakeDiscordOptions;
     config?: Partial<Config["discord"]>;
-    bot?: TestBotOptions;
+    /** How the test bot is made; a function gets the fake first (its users' ids for access lists). */
+    bot?: TestBotOptions | ((discord: FakeDiscord) => TestBotOptions);
     /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
     recovery?: { heartbeatMs: number };
   } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
-  const testBot = await makeTestBot(options.bot);
+  const logs: LogLine[] = [];
+  const botOptions = typeof options.bot === "function" ? options.bot(discord) : options.bot;
+  const testBot = await makeTestBot({ ...botOptions, log: collectingLogger(logs) });
   const recovery = options.recovery
     ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
         heartbeatMs: options.recovery.heartbeatMs,
@@ -68,7 +71,6 @@ export async function startHarness(
       })
     : undefined;
   await recovery?.start();
-  const logs: LogLine[] = [];
   const config = discordConfig(discord, options.config);
   const adapter = await startDiscord({
     bot: testBot.bot,

@@ -82,6 +82,7 @@ export class FakeDiscordApi {
     this.routes = [
       ["GET", /^\/gateway(\/bot)?$/, gateway],
       ["GET", /^\/users\/@me$/, () => [200, world.botUser]],
+      ["POST", /^\/users\/@me\/channels$/, (_m, b) => this.openDm(b)],
       ["GET", /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/, (m) => this.getCommands(m[1]!, m[2])],
       [
         "PUT",
@@ -171,6 +172,16 @@ export class FakeDiscordApi {
       return [404, { message: "Unknown Application", code: 10002 }];
     this.setCommands(guildId ?? "global", body ?? []);
     return [200, this.commands.get(guildId ?? "global")];
+  }
+
+  /**
+   * POST /users/@me/channels: the bot's DM channel with a user (Create DM).
+   * @see https://discord.com/developers/docs/resources/user#create-dm
+   */
+  private openDm(body: Wire): RestAnswer {
+    const dm = [...this.world.channels.values()].find((c) => c.recipient?.id === body?.recipient_id);
+    if (!dm) return [400, invalidForm("recipient_id", "BASE_TYPE_REQUIRED", "Unknown user")];
+    return [200, this.world.channelPayload(dm)];
   }
 
   private getChannel(channelId: string): RestAnswer {

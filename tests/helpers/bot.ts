@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AccessConfig } from "../../src/config/index.js";
+import { AnthropicModel } from "../../src/llm/anthropic.js";
+import { Models, type NamedModel } from "../../src/llm/index.js";
 import { OpenAIModel } from "../../src/llm/openai.js";
-import { silentLogger } from "../../src/log.js";
+import { type Logger, silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
 import { Access, PlaceSettings } from "../../src/settings/index.js";
 import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
+import type { FakeAnthropic } from "../fakes/anthropic.js";
 import { FakeOpenAI } from "../fakes/openai.js";
 
 export interface TestBot {
@@ -28,10 +32,19 @@ export interface TestBotOptions {
   contextTokens?: number;
   idleTimeoutMs?: number;
   maxRetries?: number;
+  /** Where the settings' audit lines go (default: nowhere). */
+  log?: Logger;
   /** Use an existing fake instead of starting one. */
   fake?: FakeOpenAI;
   /** Operator admins (CONFIG_FILE `admins:`). */
   admins?: string[];
+  /**
+   * A second model, "claude-test" on this fake Anthropic, beside the default
+   * "gpt-test" on the fake OpenAI (as a CONFIG_FILE with two models would give).
+   */
+  anthropic?: FakeAnthropic;
+  /** Operator access lists (default: everyone everywhere). */
+  access?: Partial<AccessConfig>;
   botOptions?: Partial<BotOptions>;
 }
 
@@ -57,22 +70,40 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     backoffMs: 10,
   });
   const systemPrompt = options.systemPrompt ?? "You are a test bot.";
+  const contextTokens = options.contextTokens ?? 8_000;
+  const entries: NamedModel[] = [{ name: "gpt-test", model, contextTokens }];
+  if (options.anthropic) {
+    const claude = new AnthropicModel({
+      model: "claude-test-model",
+      apiKey: "sk-ant-test-not-real",
+      baseUrl: options.anthropic.baseUrl,
+      maxOutputTokens: 512,
+      idleTimeoutMs: options.idleTimeoutMs ?? 5_000,
+      maxRetries: 0,
+      backoffMs: 10,
+    });
+    entries.push({ name: "claude-test", model: claude, contextTokens });
+  }
+  const models = new Models(entries, "gpt-test");
   const settings = new PlaceSettings(
     store.state,
-    { model: "gpt-test", prompt: systemPrompt, models: ["gpt-test"] },
-    silentLogger(),
+    { model: "gpt-test", prompt: systemPrompt, models: models.names },
+    options.log ?? silentLogger(),
   );
   const bot = new Bot({
-    model,
+    // botOptions.model (null: no model configured) replaces the test models.
+    ...(options.botOptions && "model" in options.botOptions ? {} : { models }),
     store,
     log: silentLogger(),
     systemPrompt,
-    contextTokens: options.contextTokens ?? 8_000,
     settings,
     ...options.botOptions,
   });
   const access = new Access(
-    { allowUsers: [], blockUsers: [], allowChannels: [], blockChannels: [], allowRoles: [], dms: true },
+    {
+      ...{ allowUsers: [], blockUsers: [], allowChannels: [], blockChannels: [], allowRoles: [], dms: true },
+      ...options.access,
+    },
     options.admins ?? [],
   );
   return {

@@ -13,7 +13,7 @@ import {
   slackPoster,
 } from "../fakes/slackEvents.js";
 import { FakeSlackSocket } from "../fakes/slackSocket.js";
-import { makeTestBot, type TestBot } from "../helpers/bot.js";
+import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
 export const CURSOR = "▌";
 export const SIGNING_SECRET = "test-signing-secret-123";
@@ -30,6 +30,8 @@ export interface HarnessOptions {
   editsPerMinute?: number;
   budgets?: EditBudgetSource;
   postBudgets?: EditBudgetSource;
+  /** How the test bot is made (models, access lists, admins, store). */
+  bot?: TestBotOptions;
   /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
   recovery?: { heartbeatMs: number };
 }
@@ -67,7 +69,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   slack.addUser(ALICE);
   slack.addUser(BOB);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
-  const testBot = await makeTestBot();
+  const logs: Array<Record<string, unknown>> = [];
+  const log = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+  });
+  const testBot = await makeTestBot({ ...options.bot, log });
   const recovery = options.recovery
     ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
         heartbeatMs: options.recovery.heartbeatMs,
@@ -75,11 +82,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       })
     : undefined;
   await recovery?.start();
-  const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger({
-    level: "debug",
-    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-  });
   const config: Config["slack"] = {
     botToken: slack.botToken,
     appToken: socket ? slack.appToken : undefined,

@@ -46,6 +46,14 @@ describe("Stop on a running answer", () => {
     expect(await tracker.stop("t2", admin)).toEqual({ outcome: "finished" });
   });
 
+  it("an operator admin (CONFIG_FILE admins:) may stop anyone's answer too", async () => {
+    const tracker = new TurnTracker(silentLogger(), { isOperatorAdmin: (id) => id === bob.id });
+    const turn = runUntilStopped(tracker, "t4");
+    expect(await tracker.stop("t4", bob)).toEqual({ outcome: "stopped" });
+    await turn.done;
+    expect((turn.reason() as ChatError).userMessage).toBe("Stopped by Bob.");
+  });
+
   describe("across replicas sharing a store", () => {
     const dir = mkdtempSync(join(tmpdir(), "chatbot-tracker-"));
     const store = createStore(`sqlite://${join(dir, "t.sqlite")}`, {

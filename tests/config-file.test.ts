@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ConfigError, loadConfig } from "../src/config/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "chatbot-config-file-"));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig({ env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+const twoModels = `
+models:
+  - name: fast
+    provider: openai
+    model: gpt-4o-mini
+  - name: strong
+    provider: anthropic
+    model: claude-sonnet-4-5
+    api_key_env: CLAUDE_KEY
+  - name: local
+    provider: openai
+    model: llama3.2
+    base_url: http://localhost:11434/v1
+default_model: strong
+access:
+  block_users: [U0BAD]
+  allow_roles: [123456789012345678]
+  dms: false
+admins: [U0ADMIN]
+`;
+
+describe("CONFIG_FILE", () => {
+  it("lists several models across providers, each with its key from the variable it names", () => {
+    const config = loadConfig({
+      env: {
+        CONFIG_FILE: file("ok.yaml", twoModels),
+        OPENAI_API_KEY: "sk-openai-1234",
+        CLAUDE_KEY: "sk-ant-5678",
+      },
+    });
+    expect(config.models.map((m) => [m.name, m.provider, m.model, m.apiKey, m.baseUrl])).toEqual([
+      ["fast", "openai", "gpt-4o-mini", "sk-openai-1234", undefined],
+      ["strong", "anthropic", "claude-sonnet-4-5", "sk-ant-5678", undefined],
+      ["local", "openai", "llama3.2", "sk-openai-1234", "http://localhost:11434/v1"],
+    ]);
+    expect(config.defaultModel).toBe("strong");
+    expect(config.access).toMatchObject({
+      blockUsers: ["U0BAD"],
+      allowRoles: ["123456789012345678"],
+      dms: false,
+    });
+    expect(config.admins).toEqual(["U0ADMIN"]);
+  });
+
+  it("reads the same keys as JSON", () => {
+    const json = JSON.stringify({ models: [{ name: "a", provider: "openai", model: "m" }], admins: ["U1"] });
+    const config = loadConfig({ env: { CONFIG_FILE: file("ok.json", json), OPENAI_API_KEY: "sk-x-123456" } });
+    expect(config.models.map((m) => m.name)).toEqual(["a"]);
+    expect(config.defaultModel).toBe("a");
+  });
+
+  it("without a file, the environment's one model is the one-model case", () => {
+    const config = loadConfig({ env: { OPENAI_API_KEY: "sk-x-123456", LLM_MODEL: "gpt-4.1" } });
+    expect(config.models.map((m) => [m.name, m.provider, m.model])).toEqual([
+      ["gpt-4.1", "openai", "gpt-4.1"],
+    ]);
+    expect(config.defaultModel).toBe("gpt-4.1");
+    expect(loadConfig({ env: {} }).models).toEqual([]);
+  });
+
+  it("a bad entry stops start-up naming its path in the file", () => {
+    const bad = file(
+      "bad.yaml",
+      `models:
+  - name: fast
+    provider: openai
+    model: gpt-4o-mini
+  - name: broken
+    provider: gemini
+    model: x
+    colour: blue
+default_model: nope
+`,
+    );
+    const found = problems({ CONFIG_FILE: bad, OPENAI_API_KEY: "sk-x-123456" });
+    expect(found).toContain(`${bad}: models[1].provider: accepts openai or anthropic`);
+    expect(found).toContain(`${bad}: models[1]: unknown key colour`);
+    expect(
+      problems({
+        CONFIG_FILE: file(
+          "dup.yaml",
+          "models:\n  - {name: a, provider: openai, model: m}\n  - {name: a, provider: openai, model: n}\n",
+        ),
+        OPENAI_API_KEY: "sk-x-123456",
+      }),
+    ).toEqual([`${join(dir, "dup.yaml")}: models[1].name: "a" is used twice`]);
+    expect(
+      problems({
+        CONFIG_FILE: file(
+          "def.yaml",
+          "models:\n  - {name: a, provider: openai, model: m}\ndefault_model: b\n",
+        ),
+        OPENAI_API_KEY: "sk-x-123456",
+      }),
+    ).toEqual([`${join(dir, "def.yaml")}: default_model: "b" is not one of models (a)`]);
+  });
+
+  it("names a missing key variable, an unreadable file and broken YAML", () => {
+    const path = file(
+      "keys.yaml",
+      "models:\n  - {name: c, provider: anthropic, model: m, api_key_env: NOT_SET_ANYWHERE}\n",
+    );
+    expect(problems({ CONFIG_FILE: path })).toEqual(["models[0].api_key_env: NOT_SET_ANYWHERE is not set"]);
+    expect(problems({ CONFIG_FILE: join(dir, "missing.yaml") })).toEqual([
+      `CONFIG_FILE=${join(dir, "missing.yaml")}: cannot read it (no such file)`,
+    ]);
+    expect(problems({ CONFIG_FILE: file("broken.yaml", "models: [\n") })[0]).toMatch(/not valid YAML/);
+  });
+
+  it("config.example.yaml is valid and documents every key the file accepts", () => {
+    const example = new URL("../config.example.yaml", import.meta.url).pathname;
+    const config = loadConfig({
+      env: { CONFIG_FILE: example, OPENAI_API_KEY: "sk-x-123456", ANTHROPIC_API_KEY: "sk-ant-123456" },
+    });
+    expect(config.models.length).toBeGreaterThan(1);
+    const text = readFileSync(example, "utf8");
+    const source = readFileSync(new URL("../src/config/file.ts", import.meta.url), "utf8");
+    const keys = [...source.matchAll(/^\s{2,4}([a-z_]+): (?:z\.|ids|access)/gm)].map((m) => m[1]!);
+    expect(keys.length).toBeGreaterThan(10);
+    for (const key of keys)
+      expect(text, `config.example.yaml documents ${key}`).toMatch(new RegExp(`\\b${key}:`));
+    expect(parse(text)).toBeTypeOf("object");
+  });
+});
