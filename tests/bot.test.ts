@@ -8,15 +8,17 @@ import { OpenAIModel } from "../src/llm/openai.js";
 import type { ChatModel } from "../src/llm/types.js";
 import { silentLogger } from "../src/log.js";
 import { createStore } from "../src/memory/store.js";
+import type { StreamItem } from "../src/stream/index.js";
 import { Bot } from "../src/turn/index.js";
 import { FakeAnthropic } from "./fakes/anthropic.js";
 import { FakeOpenAI } from "./fakes/openai.js";
 import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { makeTestBot, type TestBot } from "./helpers/bot.js";
 
-async function collect(it: AsyncIterable<string>): Promise<string> {
+/** The answer's text (notices, if any, are not part of it). */
+async function collect(it: AsyncIterable<StreamItem>): Promise<string> {
   let s = "";
-  for await (const d of it) s += d;
+  for await (const d of it) if (typeof d === "string") s += d;
   return s;
 }
 

@@ -126,8 +126,12 @@ async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply
   const controller = abortOnDisconnect(reply, stopped);
   reply.header(CONVERSATION_HEADER, chat.conversationId);
   let text = "";
+  const notices: string[] = [];
   try {
-    for await (const delta of deps.bot.reply(incomingFor(chat), controller.signal)) text += delta;
+    for await (const item of deps.bot.reply(incomingFor(chat), controller.signal)) {
+      if (typeof item === "string") text += item;
+      else if (item.type === "notice") notices.push(item.text);
+    }
   } catch (err) {
     const chatError = toChatError(err);
     if (chatError.retryAfterMs !== undefined) {
@@ -135,7 +139,11 @@ async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply
     }
     return reply.code(statusForChatError(chatError)).send(errorBody(chatError.code, chatError.userMessage));
   }
-  return reply.send({ response: text, conversation_id: chat.conversationId });
+  return reply.send({
+    response: text,
+    conversation_id: chat.conversationId,
+    ...(notices.length > 0 ? { notices } : {}),
+  });
 }
 
 async function answerStreaming(
@@ -161,9 +169,10 @@ async function answerStreaming(
   const heartbeat = setInterval(() => sse.ping(), deps.heartbeatMs);
   heartbeat.unref();
   try {
-    for await (const delta of deps.bot.reply(incomingFor(chat), controller.signal)) {
+    for await (const item of deps.bot.reply(incomingFor(chat), controller.signal)) {
       if (sse.isClosed) break;
-      await sse.send("token", delta);
+      if (typeof item === "string") await sse.send("token", item);
+      else if (item.type === "notice") await sse.send("notice", item.text);
     }
     if (!sse.isClosed) await sse.send("done", JSON.stringify({ conversation_id: chat.conversationId }));
   } catch (err) {

@@ -1,4 +1,5 @@
 import { AbortedError, ChatError, toChatError } from "../errors.js";
+import type { StreamItem } from "./types.js";
 
 const ABORTED = Symbol("aborted");
 
@@ -16,15 +17,17 @@ export class DeltaReader {
   readonly ended: Promise<"done">;
   /** Resolves at the first non-empty delta, or when the stream ends. */
   readonly started: Promise<"done">;
+  /** Lines to show under the finished answer (Notice items), in order. */
+  readonly notices: string[] = [];
   private chunks: string[] = [];
-  private iterator: AsyncIterator<string> | undefined;
+  private iterator: AsyncIterator<StreamItem> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private resolveEnded!: (value: "done") => void;
   private resolveStarted!: (value: "done") => void;
 
   constructor(
-    private readonly deltas: AsyncIterable<string>,
+    private readonly deltas: AsyncIterable<StreamItem>,
     private readonly signal: AbortSignal | undefined,
   ) {
     this.ended = new Promise((resolve) => {
@@ -68,9 +71,12 @@ export class DeltaReader {
         }
         if (this.stopped) return;
         if (next.done) return this.finish(undefined);
-        if (next.value.length > 0) {
+        const item = next.value;
+        if (typeof item !== "string") {
+          if (item.type === "notice") this.notices.push(item.text);
+        } else if (item.length > 0) {
           if (this.chunks.length === 0) this.resolveStarted("done");
-          this.chunks.push(next.value);
+          this.chunks.push(item);
           this.notify();
         }
       }

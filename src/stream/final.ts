@@ -30,6 +30,11 @@ export function finalText(
   return `${fence ? text + fenceCloser(text, fence) : text}\n\n${warning}`;
 }
 
+/** The final text with the turn's notices under it, each on its own line. */
+export function withNotices(text: string, notices: readonly string[]): string {
+  return notices.length === 0 ? text : `${text}\n\n${notices.join("\n")}`;
+}
+
 /**
  * A message ended before its text was: `body` (Markdown) with any open code
  * fence closed and UNFINISHED_NOTE (or `note`) after it, cut to fit `maxChars`

@@ -11,5 +11,6 @@ export {
   type EditPriority,
   type MessageRef,
   PlatformRateLimitError,
+  type StreamItem,
   type Update,
 } from "./types.js";

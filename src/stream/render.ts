@@ -1,11 +1,19 @@
 import type { ChatError } from "../errors.js";
 import { systemClock } from "./clock.js";
 import { DeltaReader } from "./deltas.js";
-import { closeEarly, defaultWarning, finalText } from "./final.js";
+import { closeEarly, defaultWarning, finalText, withNotices } from "./final.js";
 import type { OpenFence } from "./markdown.js";
 import { halfWritten, memoized } from "./shown.js";
 import { type Cut, cutAt, markdownRoom, type Render, restFits } from "./split.js";
-import type { Clock, EditableReply, EditBudget, EditPriority, MessageRef, Update } from "./types.js";
+import type {
+  Clock,
+  EditableReply,
+  EditBudget,
+  EditPriority,
+  MessageRef,
+  StreamItem,
+  Update,
+} from "./types.js";
 
 /** How renderByEditing shows a stream. Every field is optional. */
 export interface RenderOptions {
@@ -53,7 +61,7 @@ export const DEFAULT_CURSOR = "▌";
  * Model errors and aborts end the message with a warning line.
  */
 export function renderByEditing(
-  deltas: AsyncIterable<string>,
+  deltas: AsyncIterable<StreamItem>,
   reply: EditableReply,
   options: RenderOptions = {},
 ): Promise<RenderResult> {
@@ -106,7 +114,7 @@ class Renderer {
   private postFailed = false;
 
   constructor(
-    deltas: AsyncIterable<string>,
+    deltas: AsyncIterable<StreamItem>,
     private readonly reply: EditableReply,
     options: RenderOptions,
   ) {
@@ -152,7 +160,10 @@ class Renderer {
   }
 
   private finalDocument(): string {
-    this.final ??= finalText(this.model.text(), this.model.error, this.warningFor, this.emptyText);
+    this.final ??= withNotices(
+      finalText(this.model.text(), this.model.error, this.warningFor, this.emptyText),
+      this.model.notices,
+    );
     return this.final;
   }
 

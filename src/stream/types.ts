@@ -27,6 +27,20 @@ export interface EditBudget {
   pause(ms: number): void;
 }
 
+/**
+ * What a turn streams: text deltas (strings; joined, the whole answer), and
+ * notices: a line about the answer shown under it once it is finished (a
+ * usage warning, "this model cannot see images"), never part of the answer,
+ * never stored or sent to the model. Consumers skip items they do not know.
+ */
+export type StreamItem = string | Notice;
+
+/** A line shown under a finished answer (Markdown). */
+export interface Notice {
+  type: "notice";
+  text: string;
+}
+
 /** Hands out the budget of a scope (a Discord channel, a Slack workspace); see EditBudgets. */
 export interface EditBudgetSource {
   get(scopeKey: string): EditBudget;

@@ -11,6 +11,7 @@ import {
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
+import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
@@ -124,11 +125,12 @@ export class Bot {
   /**
    * Answers one message. Iterating the result runs the turn: it waits for the
    * conversation's running turn, stores the user message, calls the model and
-   * yields its deltas, and stores the answer when the stream ends. Errors are
+   * yields its deltas (and notices: lines shown under the answer, never stored),
+   * and stores the answer when the stream ends. Errors are
    * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
    * `signal`, ends the turn and stores what was answered as incomplete.
    */
-  async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+  async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<StreamItem, void, undefined> {
     const turn = this.begin(incoming, signal);
     try {
       await this.applySettings(turn);

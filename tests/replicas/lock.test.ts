@@ -129,7 +129,7 @@ describe("two bot replicas sharing Redis", () => {
     });
     t.fake.respond((body) => ({ text: `re: ${body.messages.at(-1).content}`, chunkDelayMs: 10 }));
     const id = `slack:T:C:${randomUUID()}`;
-    const collect = async (it: AsyncIterable<string>) => {
+    const collect = async (it: AsyncIterable<unknown>) => {
       let s = "";
       for await (const d of it) s += d;
       return s;
