@@ -1,4 +1,11 @@
-import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
+import {
+  AbortedError,
+  ChatError,
+  NotConfiguredError,
+  NothingToRegenerateError,
+  toChatError,
+  UnavailableError,
+} from "../errors.js";
 import type { ChatMessage, ChatModel } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
@@ -99,8 +106,9 @@ export class Bot {
 
   /**
    * Answers one message. Iterating the result runs the turn: it waits for the
-   * conversation's running turn, stores the user message, calls the model and
-   * yields its deltas, and stores the answer when the stream ends. Errors are
+   * conversation's running turn, stores the user message (with `again`: takes
+   * back the last answer instead), calls the model and yields its deltas, and
+   * stores the answer when the stream ends. Errors are
    * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
    * `signal`, ends the turn and stores what was answered as incomplete.
    */
@@ -108,7 +116,7 @@ export class Bot {
     const turn = this.begin(incoming, signal);
     try {
       await this.waitForTurn(turn);
-      await this.rememberQuestion(turn);
+      await (incoming.again ? this.reopenQuestion(turn) : this.rememberQuestion(turn));
       const messages = await this.prompt(turn);
       yield* this.streamAnswer(turn, messages);
       await this.rememberAnswer(turn, false);
@@ -208,6 +216,16 @@ export class Bot {
       for (const m of context) await this.store.append(conversationId, m);
     }
     turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
+  }
+
+  /** Regenerate: takes back the last answer, so the stored question is answered again. */
+  private async reopenQuestion(turn: Turn): Promise<void> {
+    turn.generation = await this.store.dropLastAnswer(turn.incoming.conversationId);
+    if (turn.generation === undefined) {
+      const err = new NothingToRegenerateError();
+      turn.error = err.code;
+      throw err;
+    }
   }
 
   /** The system prompt and the newest history that fits the model's context budget. */

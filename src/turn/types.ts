@@ -15,6 +15,12 @@ export interface Incoming {
   context?: StoredMessage[];
   /** "slack", "discord" or "web"; for logs and metrics. */
   platform?: string;
+  /**
+   * Regenerate: answer the conversation's stored question again. Its last
+   * answer is taken back first (history never holds both); `text` and
+   * `context` are ignored, `author` is who asked for it.
+   */
+  again?: boolean;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
