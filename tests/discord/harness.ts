@@ -1,4 +1,4 @@
-import { type DiscordSurface, startDiscord } from "../../adapters/discord/index.js";
+import { type DiscordOptions, type DiscordSurface, startDiscord } from "../../adapters/discord/index.js";
 import type { Config } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { CrashRecovery } from "../../src/replicas/index.js";
@@ -57,6 +57,8 @@ export async function startHarness(
     bot?: TestBotOptions;
     /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
     recovery?: { heartbeatMs: number };
+    /** More options of the adapter. */
+    adapter?: Pick<DiscordOptions, "typingRenewMs">;
   } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
@@ -77,6 +79,7 @@ export async function startHarness(
     cursor: CURSOR,
     log: collectingLogger(logs),
     ...(recovery ? { recovery } : {}),
+    ...options.adapter,
   });
   return {
     ...testBot,
