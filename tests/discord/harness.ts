@@ -59,9 +59,12 @@ export async function startHarness(
     recovery?: { heartbeatMs: number };
     /** More options of the adapter. */
     adapter?: Pick<DiscordOptions, "typingRenewMs">;
+    /** Shapes the fake's world before the bot connects (more guilds, ...). */
+    setup?: (discord: FakeDiscord) => void;
   } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
+  options.setup?.(discord);
   const testBot = await makeTestBot(options.bot);
   const recovery = options.recovery
     ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
