@@ -4,20 +4,13 @@ import type { StateStore, StoredMessage } from "../../src/memory/index.js";
 import type { Incoming } from "../../src/turn/index.js";
 import { describeAttachments } from "./attachments.js";
 import { pointedAt, repliedAnswer, threadContext } from "./context.js";
-import {
-  answerKey,
-  channelConversation,
-  dmConversation,
-  isReplyChain,
-  threadConversation,
-  threadKey,
-} from "./places.js";
+import { answerKey, channelConversation, dmConversation, threadConversation, threadKey } from "./places.js";
 
 /** What to do with one message. */
 export type Decision =
   | { kind: "ignore" }
   | { kind: "hint" }
-  | { kind: "answer"; incoming: Incoming; inThread: boolean; replyChain: boolean };
+  | { kind: "answer"; incoming: Incoming; inThread: boolean };
 
 export interface ReadOptions {
   botId: string;
@@ -63,7 +56,6 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
   return {
     kind: "answer",
     inThread,
-    replyChain: isReplyChain(place.conversationId),
     incoming: {
       conversationId: place.conversationId,
       author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
