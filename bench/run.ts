@@ -1,3 +1,4 @@
+import { runDiscordBench } from "./discord.js";
 import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
 import { runStreamBench } from "./stream/index.js";
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   stream: () => runStreamBench(),
   replicas: () => runReplicaBench(),
   settings: () => runSettingsBench(),
+  discord: () => runDiscordBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

@@ -21,6 +21,7 @@ export type ChatErrorCode =
   | "bad_request"
   | "not_configured"
   | "unavailable"
+  | "nothing_to_regenerate"
   | "model_error";
 
 export type StartErrorCode =
@@ -153,6 +154,17 @@ export class UnavailableError extends ChatError {
     super("unavailable", "The bot is shutting down", "The bot is restarting. Please try again in a moment.", {
       retryable: true,
     });
+  }
+}
+
+/** Regenerate found no question to answer again (the conversation was reset or has expired). */
+export class NothingToRegenerateError extends ChatError {
+  constructor() {
+    super(
+      "nothing_to_regenerate",
+      "The conversation has no question to answer again",
+      "There is nothing to answer again here: the conversation was reset or has expired.",
+    );
   }
 }
 

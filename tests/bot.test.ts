@@ -243,6 +243,28 @@ describe("turns", () => {
     ]);
   });
 
+  it("answers the stored question again: the model sees the question, not the old answer, and memory holds one answer", async () => {
+    t = await makeTestBot();
+    const id = "discord:G:C:M1";
+    t.fake.enqueue({ text: "first try" }, { text: "second try" });
+    await collect(t.bot.reply({ conversationId: id, author: alice, text: "name a colour" }));
+    expect(await collect(t.bot.reply({ conversationId: id, author: alice, text: "", again: true }))).toBe(
+      "second try",
+    );
+    expect(t.fake.lastBody.messages.slice(1)).toEqual([{ role: "user", content: "name a colour" }]);
+    expect((await t.bot.history(id)).map((m) => [m.role, m.text])).toEqual([
+      ["user", "name a colour"],
+      ["assistant", "second try"],
+    ]);
+    // After a reset there is nothing to answer again, and nothing is stored.
+    await t.bot.reset(id);
+    await expect(
+      collect(t.bot.reply({ conversationId: id, author: alice, text: "", again: true })),
+    ).rejects.toMatchObject({ code: "nothing_to_regenerate" });
+    expect(await t.bot.exists(id)).toBe(false);
+    expect(t.fake.requests).toHaveLength(2);
+  });
+
   it("without a model, says what to configure and stores nothing", async () => {
     t = await makeTestBot();
     const bot = new Bot({

@@ -1,15 +1,17 @@
 import type { SendableChannels } from "discord.js";
 import type { Logger } from "../../src/log.js";
+import type { Author } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
 import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, Incoming } from "../../src/turn/index.js";
+import { answerKey, FOLLOW_MS, isReplyChain } from "./places.js";
 import { DiscordReply, logSendFailure } from "./reply.js";
 
 /**
  * Discord shows "typing…" for 10 s per request; renew a little before it lapses.
  * @see https://discord.com/developers/docs/resources/channel#trigger-typing-indicator
  */
-const TYPING_RENEW_MS = 8_000;
+export const TYPING_RENEW_MS = 8_000;
 
 /** What answering needs; built once in startDiscord. */
 export interface AnswerDeps {
@@ -20,6 +22,8 @@ export interface AnswerDeps {
   log: Logger;
   /** Remembers messages being streamed, so a crash never leaves a cursor. */
   recovery?: CrashRecovery;
+  /** How often "typing…" is renewed until the first token (ms; default TYPING_RENEW_MS). */
+  typingRenewMs?: number;
 }
 
 export interface TurnTarget {
@@ -27,26 +31,44 @@ export interface TurnTarget {
   guildId: string | null;
   /** The user's message, answered as a reply in servers. */
   replyTo: string | undefined;
+  /** Who asked: they may stop or regenerate the answer. Default: the author of the incoming message. */
+  askedBy?: Author;
 }
 
 /**
- * Answers `incoming` in the target channel by streaming edits; resolves when
- * the final edit is done. Posting and editing go over REST, so a turn
- * finishes (with its final edit) even while the gateway is reconnecting.
+ * Answers `incoming` in the target channel by streaming edits, with the Stop
+ * and Regenerate buttons of turn `turnId`; resolves when the final edit is
+ * done. Posting and editing go over REST, so a turn finishes (with its final
+ * edit) even while the gateway is reconnecting.
  */
 export async function answer(
   d: AnswerDeps,
   incoming: Incoming,
   target: TurnTarget,
   signal: AbortSignal,
+  turnId: string,
 ): Promise<void> {
   const { channel, guildId } = target;
+  const { conversationId } = incoming;
   const where = { channelId: channel.id, guildId };
   // A failed typing request is only noted: the post right after it reports the same problem.
-  const typing = new Typing(channel, (err) =>
-    d.log.debug({ ...where, err }, "Discord: typing indicator failed"),
+  const typing = new Typing(
+    channel,
+    (err) => d.log.debug({ ...where, err }, "Discord: typing indicator failed"),
+    d.typingRenewMs ?? TYPING_RENEW_MS,
   );
-  const discordReply = new DiscordReply(channel, d.budgets.get(channel.id), { replyTo: target.replyTo });
+  const chain = isReplyChain(conversationId);
+  const discordReply = new DiscordReply(channel, d.budgets.get(channel.id), {
+    replyTo: target.replyTo,
+    turnId,
+    // A reply to any message of the answer continues its conversation.
+    ...(chain && {
+      onPosted: (id: string) =>
+        d.bot.state
+          .set(answerKey(id), conversationId, FOLLOW_MS)
+          .catch((err: unknown) => d.log.warn({ ...where, err }, "Discord: could not remember the answer")),
+    }),
+  });
   const reply = d.recovery
     ? d.recovery.track("discord", discordReply, (ref) => ({ channel: channel.id, id: ref.id }))
     : discordReply;
@@ -59,7 +81,8 @@ export async function answer(
     );
     d.log.info(
       {
-        conversationId: incoming.conversationId,
+        conversationId,
+        turnId,
         platform: "discord",
         edits: result.edits,
         messages: result.messages.length,
@@ -94,9 +117,10 @@ class Typing {
   constructor(
     private readonly channel: SendableChannels,
     private readonly onError: (err: unknown) => void,
+    renewMs: number,
   ) {
     this.send();
-    this.timer = setInterval(() => this.send(), TYPING_RENEW_MS);
+    this.timer = setInterval(() => this.send(), renewMs);
     this.timer.unref();
   }
 

@@ -10,7 +10,7 @@ import {
 } from "discord.js";
 import type { Logger } from "../../src/log.js";
 import { configCommand } from "./config-command.js";
-import { conversationIdFor } from "./messages.js";
+import { channelScope, dmConversation, threadConversation } from "./places.js";
 
 /** /reset. Globally it works in servers and in DMs with the bot. */
 export const RESET_COMMAND = {
@@ -146,18 +146,32 @@ function optionsOf(options: unknown[] | undefined): unknown[] {
 }
 
 /**
- * /reset: stops a running answer in this place, forgets the conversation and
- * answers only to the person who asked. If forgetting takes long the answer
+ * What /reset forgets where it is used: the DM's or thread's conversation;
+ * in a plain channel, every conversation of that channel (`scope`). In a
+ * server both are given, so the thread-or-channel question needs no cache.
+ */
+export interface ResetPlace {
+  conversationId: string;
+  scope?: string;
+}
+
+/**
+ * /reset: stops the running answers in this place, forgets its conversations
+ * and answers only to the person who asked. If forgetting takes long the answer
  * is deferred first, so Discord never shows "The application did not respond".
  */
 export async function handleReset(
   interaction: ChatInputCommandInteraction,
-  forget: (conversationId: string) => Promise<void>,
+  forget: (place: ResetPlace) => Promise<void>,
   log: Logger,
 ): Promise<void> {
-  const conversationId = conversationIdFor(interaction.guildId, interaction.channelId);
+  const { guildId, channelId } = interaction;
+  const place: ResetPlace = guildId
+    ? { conversationId: threadConversation(guildId, channelId), scope: channelScope(guildId, channelId) }
+    : { conversationId: dmConversation(channelId) };
+  const { conversationId } = place;
   let ok = true;
-  const forgetting = forget(conversationId).catch((err: unknown) => {
+  const forgetting = forget(place).catch((err: unknown) => {
     ok = false;
     log.error({ err, conversationId }, "Discord: /reset failed");
   });
@@ -176,5 +190,5 @@ export async function handleReset(
   } else {
     await interaction.reply({ content: ok ? RESET_DONE : RESET_FAILED, flags: MessageFlags.Ephemeral });
   }
-  if (ok) log.info({ conversationId, deferred: slow }, "Discord: conversation reset");
+  if (ok) log.info({ ...place, deferred: slow }, "Discord: conversation reset");
 }

@@ -1,9 +1,6 @@
-import { once } from "node:events";
+import { randomUUID } from "node:crypto";
 import {
   Client,
-  type CloseEvent,
-  DiscordjsError,
-  DiscordjsErrorCodes,
   Events,
   GatewayIntentBits,
   type Message,
@@ -17,12 +14,14 @@ import type { Logger } from "../../src/log.js";
 import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
-import { DISCORD_TOKEN_REJECTED } from "../../src/texts.js";
-import { type Bot, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
-import { answer } from "./answer.js";
+import { type Bot, type Incoming, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
+import { answer, type TurnTarget } from "./answer.js";
 import { handleReset, registerCommands } from "./commands.js";
 import { handleConfig } from "./config-command.js";
-import { EMPTY_HINT, readMessage, THREAD_FOLLOW_MS, threadKey } from "./messages.js";
+import { type ControlDeps, handleButton, rememberTurn } from "./controls.js";
+import { login } from "./login.js";
+import { readMessage } from "./messages.js";
+import { FOLLOW_MS, threadKey } from "./places.js";
 import {
   DISCORD_MAX_CHARS,
   logSendFailure,
@@ -32,6 +31,7 @@ import {
   toReplyError,
 } from "./reply.js";
 import { holdsFirstShard, stopWithManager } from "./sharding.js";
+import { EMPTY_HINT } from "./texts.js";
 
 export { runShardManager } from "./shard-manager.js";
 
@@ -54,6 +54,8 @@ export interface DiscordOptions {
   settings: PlaceSettings;
   /** Who may use the bot, and change its settings. */
   access: Access;
+  /** How often "typing…" is renewed while the model has not answered yet (ms; default 8,000). */
+  typingRenewMs?: number;
 }
 
 /** The Discord surface: ready() while the gateway is connected. */
@@ -82,13 +84,10 @@ export function inviteUrlFor(applicationId: string): string {
   return `https://discord.com/oauth2/authorize?${query}`;
 }
 
-/** @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes */
-const GATEWAY_DISALLOWED_INTENTS = 4014;
-const GATEWAY_AUTH_FAILED = 4004;
-
 /**
  * Connects the bot to Discord: logs in, registers /reset, and answers DMs,
- * mentions, replies to it, and threads it answered in, by streaming edits.
+ * mentions, replies to it, and threads it answered in, by streaming edits
+ * with Stop and Regenerate buttons.
  * Resolves once the gateway is ready; rejects with StartError when the
  * token or the developer-portal settings are wrong.
  */
@@ -112,8 +111,62 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
   const log = options.log.child({ platform: "discord", ...(client.shard && { shards: client.shard.ids }) });
   stopWithManager(client, log);
   const budgets = options.budgets ?? new EditBudgets({ edits: config.editsPer5s, perMs: 5_000 });
-  const deps = { bot, budgets, cursor, log, recovery: options.recovery };
+  const deps = {
+    bot,
+    budgets,
+    cursor,
+    log,
+    recovery: options.recovery,
+    typingRenewMs: options.typingRenewMs,
+  };
   let stopping = false;
+
+  /**
+   * Records the turn for its buttons, then runs it; resolves once it runs
+   * (with `done`, its end), so turns of one channel start in arrival order.
+   */
+  const startTurn = async (incoming: Incoming, target: TurnTarget): Promise<{ done: Promise<void> }> => {
+    const id = randomUUID();
+    const { conversationId } = incoming;
+    const askedBy = target.askedBy ?? incoming.author;
+    const { channel, guildId, replyTo } = target;
+    await rememberTurn(bot.state, id, {
+      conversationId,
+      channelId: channel.id,
+      guildId,
+      replyTo,
+      askedBy,
+    }).catch((err: unknown) =>
+      log.warn({ err, conversationId }, "Discord: could not remember the turn for its buttons"),
+    );
+    const done = turns.run({ id, conversationId, platform: "discord", askedBy }, (signal) =>
+      answer(deps, incoming, target, signal, id),
+    );
+    return { done };
+  };
+  const patchMessage = async (channelId: string, messageId: string, body: Record<string, unknown>) => {
+    await client.rest.patch(Routes.channelMessage(channelId, messageId), { body }).catch((err: unknown) => {
+      throw toReplyError(err);
+    });
+  };
+  const controls: ControlDeps = {
+    turns,
+    state: bot.state,
+    log,
+    removeButtons: (channelId, messageId) =>
+      sendFinal(budgets.get(channelId), () => patchMessage(channelId, messageId, { components: [] })),
+    regenerate: (turn, presser, channel) => {
+      if (stopping) return;
+      const again: Incoming = {
+        conversationId: turn.conversationId,
+        author: { id: presser.id, name: presser.name },
+        text: "",
+        platform: "discord",
+        again: true,
+      };
+      void startTurn(again, { channel, guildId: turn.guildId, replyTo: turn.replyTo, askedBy: turn.askedBy });
+    },
+  };
 
   // Reading a message can take a while (attachments); one channel's messages are read in arrival order
   // so their turns queue in that order too.
@@ -133,6 +186,7 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
         state: bot.state,
         settings: options.settings,
         access: options.access,
+        cursor,
         log,
       });
       if (decision.kind === "ignore") return;
@@ -156,11 +210,8 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
           .catch((err: unknown) => logSendFailure(log, err, where));
         return;
       }
-      if (decision.inThread) await bot.state.set(threadKey(message.channelId), true, THREAD_FOLLOW_MS);
-      const target = { channel, guildId: message.guildId, replyTo };
-      turn = turns.run({ conversationId: decision.incoming.conversationId, platform: "discord" }, (signal) =>
-        answer(deps, decision.incoming, target, signal),
-      );
+      if (decision.inThread) await bot.state.set(threadKey(message.channelId), true, FOLLOW_MS);
+      turn = (await startTurn(decision.incoming, { channel, guildId: message.guildId, replyTo })).done;
     } finally {
       release();
     }
@@ -173,7 +224,14 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
     );
   });
   client.on(Events.InteractionCreate, (interaction) => {
-    if (stopping || !interaction.isChatInputCommand()) return;
+    if (stopping) return;
+    if (interaction.isButton()) {
+      handleButton(interaction, controls).catch((err: unknown) =>
+        log.error({ err, channelId: interaction.channelId }, "Discord: could not answer a button"),
+      );
+      return;
+    }
+    if (!interaction.isChatInputCommand()) return;
     if (interaction.commandName === "config") {
       const deps = { settings: options.settings, access: options.access, log };
       handleConfig(interaction, deps).catch((err: unknown) =>
@@ -184,9 +242,10 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
     if (interaction.commandName !== "reset") return;
     handleReset(
       interaction,
-      async (conversationId) => {
-        await turns.stopConversation(conversationId);
+      async ({ conversationId, scope }) => {
+        await Promise.all([turns.stopConversation(conversationId), scope && turns.stopScope(scope)]);
         await bot.reset(conversationId);
+        if (scope) await bot.resetScope(scope);
       },
       log,
     ).catch((err: unknown) => log.error({ err, channelId: interaction.channelId }, "Discord: /reset failed"));
@@ -218,17 +277,15 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
     finisher: {
       maxChars: DISCORD_MAX_CHARS,
       render: toDiscordText,
-      // Drawn from the channel's live budget, at final priority, like any final edit.
+      // Drawn from the channel's live budget, at final priority, like any final edit; the Stop button goes.
       finish: (location, text) =>
-        sendFinal(budgets.get(location.channel ?? ""), async () => {
-          await client.rest
-            .patch(Routes.channelMessage(location.channel ?? "", location.id ?? ""), {
-              body: { content: text, allowed_mentions: { parse: [] } },
-            })
-            .catch((err: unknown) => {
-              throw toReplyError(err);
-            });
-        }),
+        sendFinal(budgets.get(location.channel ?? ""), () =>
+          patchMessage(location.channel ?? "", location.id ?? "", {
+            content: text,
+            allowed_mentions: { parse: [] },
+            components: [],
+          }),
+        ),
     },
     async stop(graceMs) {
       if (stopping) return;
@@ -237,59 +294,4 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
       await client.destroy();
     },
   };
-}
-
-/** Logs in and waits until the guilds are loaded; explains the failures a person can fix. */
-async function login(client: Client, token: string, log: Logger): Promise<void> {
-  let closeCode: number | undefined;
-  const onClose = (event: CloseEvent) => {
-    closeCode = event.code;
-  };
-  client.on(Events.ShardDisconnect, onClose);
-  const cancel = new AbortController();
-  const ready = once(client, Events.ClientReady, { signal: cancel.signal });
-  ready.catch(() => {});
-  try {
-    await client.login(token);
-    await ready;
-  } catch (err) {
-    const explained = explainLoginFailure(err, closeCode, token);
-    log.error(explained.message);
-    throw explained;
-  } finally {
-    cancel.abort();
-    client.off(Events.ShardDisconnect, onClose);
-  }
-}
-
-function explainLoginFailure(err: unknown, closeCode: number | undefined, token: string): Error {
-  if (
-    closeCode === GATEWAY_DISALLOWED_INTENTS ||
-    (err instanceof Error && /disallowed intents/i.test(err.message))
-  ) {
-    const id = applicationIdFromToken(token);
-    const where = id
-      ? `https://discord.com/developers/applications/${id}/bot`
-      : "https://discord.com/developers/applications";
-    return new StartError(
-      "discord_disallowed_intents",
-      `Discord refused the bot because the Message Content intent is not enabled. Open ${where}, turn on "Message Content Intent" under Privileged Gateway Intents, save, and restart. Without it the bot cannot read messages.`,
-      { cause: err },
-    );
-  }
-  const badToken =
-    closeCode === GATEWAY_AUTH_FAILED ||
-    (err instanceof DiscordjsError && err.code === DiscordjsErrorCodes.TokenInvalid) ||
-    (err instanceof Error && /authentication failed/i.test(err.message));
-  if (badToken) {
-    return new StartError("discord_bad_token", DISCORD_TOKEN_REJECTED, { cause: err });
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** A bot token starts with the base64 of the bot's user id, which is also its application id. */
-function applicationIdFromToken(token: string): string | undefined {
-  const first = token.split(".")[0] ?? "";
-  const decoded = Buffer.from(first, "base64").toString("utf8");
-  return /^\d{17,20}$/.test(decoded) ? decoded : undefined;
 }

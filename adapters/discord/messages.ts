@@ -1,25 +1,11 @@
 import { cleanContent, type Message } from "discord.js";
 import type { Logger } from "../../src/log.js";
-import type { StateStore } from "../../src/memory/index.js";
+import type { StateStore, StoredMessage } from "../../src/memory/index.js";
 import type { Access, Actor, Place, PlaceSettings, Refusal } from "../../src/settings/index.js";
 import type { Incoming } from "../../src/turn/index.js";
 import { describeAttachments } from "./attachments.js";
-
-/** How long the bot keeps answering a thread without a mention after its last answer there. */
-export const THREAD_FOLLOW_MS = 30 * 24 * 3600 * 1000;
-
-/** Sent when someone mentions the bot with nothing else to say. */
-export const EMPTY_HINT =
-  "Ask me anything: mention me with your question (in a DM, just write it). Use /reset to start over.";
-
-/** `discord:dm:{channel}` in DMs; `discord:{guild}:{channel or thread}` in a server. */
-export function conversationIdFor(guildId: string | null, channelId: string): string {
-  return guildId ? `discord:${guildId}:${channelId}` : `discord:dm:${channelId}`;
-}
-
-export function threadKey(threadId: string): string {
-  return `discord:thread:${threadId}`;
-}
+import { pointedAt, repliedAnswer, threadContext } from "./context.js";
+import { answerKey, channelConversation, dmConversation, threadConversation, threadKey } from "./places.js";
 
 /** What to do with one message. */
 export type Decision =
@@ -37,6 +23,8 @@ export interface ReadOptions {
   /** Reply-to-all channels answer every message; the Bot reads the other settings. */
   settings: PlaceSettings;
   access: Access;
+  /** The renderer's cursor, taken out of the bot's own messages read as context. */
+  cursor: string;
   log: Logger;
 }
 
@@ -57,7 +45,9 @@ export function discordPlace(message: Message): Place {
  * Decides whether the bot answers and builds the turn. Answered: every DM; in
  * a server, a mention of the bot (or its role), a reply to one of its
  * messages, or any message in a thread it already answered in. Never: bots
- * (itself included), webhooks and system messages.
+ * (itself included), webhooks and system messages. The question brings what
+ * the message points at (a replied-to or forwarded message), and a thread the
+ * bot is new to brings its earlier messages as context.
  */
 export async function readMessage(message: Message, options: ReadOptions): Promise<Decision> {
   const { botId } = options;
@@ -66,13 +56,11 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
   const inGuild = message.guildId !== null;
   const botRoleIds = message.mentions.roles.filter((r) => r.tags?.botId === botId).map((r) => r.id);
   const inThread = message.channel.isThread();
+  const joined = inThread && (await options.state.get<boolean>(threadKey(message.channelId))) === true;
+  const repliesToBot = message.mentions.repliedUser?.id === botId;
   if (inGuild) {
     const mentioned = message.mentions.users.has(botId) || botRoleIds.length > 0;
-    const repliesToBot = message.mentions.repliedUser?.id === botId;
-    const follows =
-      inThread &&
-      !options.requireMention &&
-      (await options.state.get<boolean>(threadKey(message.channelId))) === true;
+    const follows = joined && !options.requireMention;
     // A channel made for the bot (reply-to-all) gets every message answered, mention or not.
     if (
       !mentioned &&
@@ -83,27 +71,65 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
       return { kind: "ignore" };
   }
 
-  const place = discordPlace(message);
+  const where = discordPlace(message);
   const author = { id: message.author.id, name: message.member?.displayName ?? message.author.displayName };
   const actor: Actor = { ...author, roles: [...(message.member?.roles.cache.keys() ?? [])] };
-  const refusal = options.access.check(place, actor);
+  const refusal = options.access.check(where, actor);
   if (refusal) return { kind: "refused", refusal, actor };
 
-  const attached = await describeAttachments(message.attachments.values(), options.log);
+  const [pointed, attached] = await Promise.all([
+    pointedAt(message, options),
+    describeAttachments(message.attachments.values(), options.log),
+  ]);
   const said = readableText(message.content, message, botId, botRoleIds);
-  const text = [said, attached].filter((s) => s.length > 0).join("\n\n");
+  const text = [pointed, said, attached].filter((s) => s.length > 0).join("\n\n");
   if (text.length === 0) return { kind: "hint" };
+  const place = await placeOf(message, { ...options, repliesToBot, readThread: inThread && !joined });
   return {
     kind: "answer",
     inThread,
     incoming: {
-      conversationId: conversationIdFor(message.guildId, message.channelId),
+      conversationId: place.conversationId,
       author,
       text,
       platform: "discord",
-      place,
+      place: where,
+      ...(place.context.length > 0 && { context: place.context }),
     },
   };
+}
+
+/**
+ * The conversation a message belongs to (see places.ts), and the context a
+ * new one starts with: a thread's earlier messages the first time the bot is
+ * there; in a plain channel, the answer a reply continues from when the
+ * reply chain is no longer known.
+ */
+async function placeOf(
+  message: Message,
+  options: ReadOptions & { repliesToBot: boolean; readThread: boolean },
+): Promise<{ conversationId: string; context: StoredMessage[] }> {
+  const { guildId, channelId } = message;
+  if (guildId === null) return { conversationId: dmConversation(channelId), context: [] };
+  if (message.channel.isThread()) {
+    const context = options.readThread
+      ? await threadContext(message, options).catch((err: unknown) => {
+          options.log.warn({ err, channelId }, "Discord: could not read the thread's earlier messages");
+          return [];
+        })
+      : [];
+    return { conversationId: threadConversation(guildId, channelId), context };
+  }
+  const repliedId = options.repliesToBot ? message.reference?.messageId : undefined;
+  if (repliedId) {
+    const known = await options.state.get<string>(answerKey(repliedId));
+    if (known) return { conversationId: known, context: [] };
+    return {
+      conversationId: channelConversation(guildId, channelId, message.id),
+      context: await repliedAnswer(message, options),
+    };
+  }
+  return { conversationId: channelConversation(guildId, channelId, message.id), context: [] };
 }
 
 /**

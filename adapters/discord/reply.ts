@@ -1,10 +1,20 @@
-import { DiscordAPIError, type RateLimitData, RateLimitError, type SendableChannels } from "discord.js";
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  ButtonStyle,
+  ComponentType,
+  DiscordAPIError,
+  type RateLimitData,
+  RateLimitError,
+  type SendableChannels,
+} from "discord.js";
 import type { Logger } from "../../src/log.js";
 import {
   type EditableReply,
   type EditBudget,
   type MessageRef,
   PlatformRateLimitError,
+  type Update,
 } from "../../src/stream/index.js";
 
 /**
@@ -32,47 +42,116 @@ export function rejectMessageRateLimits(data: RateLimitData): boolean {
   return /^\/channels\/(:id|\d+)\/messages(\/(:id|\d+))?$/.test(data.route);
 }
 
+/** The controls of an answer, as the `custom_id` of their buttons names them. */
+export type ControlKind = "stop" | "regenerate";
+
+/**
+ * A button's `custom_id`: the control and the turn it acts on (1-100 characters).
+ * @see https://discord.com/developers/docs/components/reference#anatomy-of-a-component-custom-id
+ */
+export function controlId(kind: ControlKind, turnId: string): string {
+  return `chatbot:${kind}:${turnId}`;
+}
+
+export function parseControlId(customId: string): { kind: ControlKind; turnId: string } | undefined {
+  const m = customId.match(/^chatbot:(stop|regenerate):(.{1,80})$/);
+  return m ? { kind: m[1] as ControlKind, turnId: m[2]! } : undefined;
+}
+
+type ButtonRow = APIActionRowComponent<APIButtonComponent>;
+
+/**
+ * One action row with one button.
+ * @see https://discord.com/developers/docs/components/reference#button
+ */
+function buttonRow(kind: ControlKind, turnId: string): ButtonRow {
+  const label = kind === "stop" ? "Stop" : "Regenerate";
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label, custom_id: controlId(kind, turnId) },
+    ],
+  };
+}
+
+/**
+ * The buttons a message of the answer carries, from what the renderer says of
+ * it: Stop while it is being written, Regenerate on the answer's last message
+ * once it is done, none on a message closed at a split. Sent with every post
+ * and edit (an edit that leaves them out would keep the old ones).
+ */
+export function controlsFor(update: Update, turnId: string): ButtonRow[] {
+  if (!update.final) return [buttonRow("stop", turnId)];
+  return update.last ? [buttonRow("regenerate", turnId)] : [];
+}
+
+export interface DiscordReplyOptions {
+  /** The user's message, answered as a reply (in servers). */
+  replyTo?: string;
+  /** The turn the answer's Stop and Regenerate buttons act on; none without it. */
+  turnId?: string;
+  /** Called with each message posted for the answer, before it is edited (the reply chain). */
+  onPosted?: (messageId: string) => Promise<void>;
+}
+
 /**
  * The EditableReply over one Discord channel. The first post replies to the
  * user's message in a server (not in DMs); continuation messages are plain.
- * Texts arrive rendered (toDiscordText).
+ * Texts arrive rendered (toDiscordText). The buttons ride on the posts and
+ * edits the renderer makes anyway, so they cost no request of their own.
  */
 export class DiscordReply implements EditableReply {
   readonly maxChars = DISCORD_MAX_CHARS;
   readonly budget: EditBudget;
   private readonly channel: SendableChannels;
   private replyTo: string | undefined;
+  private readonly turnId: string | undefined;
+  private readonly onPosted: ((messageId: string) => Promise<void>) | undefined;
 
-  constructor(channel: SendableChannels, budget: EditBudget, options: { replyTo?: string } = {}) {
+  constructor(channel: SendableChannels, budget: EditBudget, options: DiscordReplyOptions = {}) {
     this.channel = channel;
     this.budget = budget;
     this.replyTo = options.replyTo;
+    this.turnId = options.turnId;
+    this.onPosted = options.onPosted;
   }
 
   render(markdown: string): string {
     return toDiscordText(markdown);
   }
 
-  async post(text: string): Promise<MessageRef> {
+  async post(text: string, update: Update): Promise<MessageRef> {
+    let id: string;
     try {
       const message = await this.channel.send({
         content: text,
         allowedMentions: NO_PINGS,
+        ...this.controls(update),
         ...(this.replyTo && { reply: { messageReference: this.replyTo, failIfNotExists: false } }),
       });
       this.replyTo = undefined;
-      return { id: message.id };
+      id = message.id;
+    } catch (err) {
+      throw toReplyError(err);
+    }
+    await this.onPosted?.(id);
+    return { id };
+  }
+
+  async edit(ref: MessageRef, text: string, update: Update): Promise<void> {
+    try {
+      await this.channel.messages.edit(ref.id, {
+        content: text,
+        allowedMentions: NO_PINGS,
+        ...this.controls(update),
+      });
     } catch (err) {
       throw toReplyError(err);
     }
   }
 
-  async edit(ref: MessageRef, text: string): Promise<void> {
-    try {
-      await this.channel.messages.edit(ref.id, { content: text, allowedMentions: NO_PINGS });
-    } catch (err) {
-      throw toReplyError(err);
-    }
+  private controls(update: Update): { components?: ButtonRow[] } {
+    return this.turnId === undefined ? {} : { components: controlsFor(update, this.turnId) };
   }
 }
 

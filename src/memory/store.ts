@@ -82,6 +82,16 @@ export class KeyvConversationStore implements ConversationStore {
     return meta.epoch;
   }
 
+  async dropLastAnswer(conversationId: string): Promise<string | undefined> {
+    const meta = await this.liveMeta(conversationId);
+    if (!meta || meta.count === 0) return undefined;
+    const last = await this.keyv.get<StoredMessage>(messageKey(conversationId, meta.epoch, meta.count - 1));
+    // The next append writes over the dropped message's key.
+    if (last?.role === "assistant")
+      await this.keyv.set(metaKey(conversationId), { ...meta, count: meta.count - 1 }, this.ttlMs);
+    return meta.epoch;
+  }
+
   async history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {
     const meta = await this.liveMeta(conversationId);
     if (!meta || meta.count === 0) return [];

@@ -33,6 +33,13 @@ export interface ConversationStore {
     message: StoredMessage,
     options?: { ifGeneration?: string },
   ): Promise<string | undefined>;
+  /**
+   * Takes back the conversation's last answer (its last message, when the bot
+   * wrote it), so that the question before it can be answered again and
+   * history never holds both answers. Returns the live generation (as
+   * `append` does), or undefined when the conversation is empty.
+   */
+  dropLastAnswer(conversationId: string): Promise<string | undefined>;
   /** The newest messages kept (at most `limit`, default: the configured maximum), oldest first. */
   history(conversationId: string, limit?: number): Promise<StoredMessage[]>;
   /** Forgets the conversation in O(1). `delete` is the same operation. */

@@ -1,4 +1,11 @@
-import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
+import {
+  AbortedError,
+  ChatError,
+  NotConfiguredError,
+  NothingToRegenerateError,
+  toChatError,
+  UnavailableError,
+} from "../errors.js";
 import { type ChatMessage, type ChatModel, Models } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
@@ -124,9 +131,10 @@ export class Bot {
 
   /**
    * Answers one message. Iterating the result runs the turn: it waits for the
-   * conversation's running turn, stores the user message, calls the model and
-   * yields its deltas (and notices: lines shown under the answer, never stored),
-   * and stores the answer when the stream ends. Errors are
+   * conversation's running turn, stores the user message (with `again`: takes
+   * back the last answer instead), calls the model and yields its deltas (and
+   * notices: lines shown under the answer, never stored), and stores the
+   * answer when the stream ends. Errors are
    * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
    * `signal`, ends the turn and stores what was answered as incomplete.
    */
@@ -135,7 +143,7 @@ export class Bot {
     try {
       await this.applySettings(turn);
       await this.waitForTurn(turn);
-      await this.rememberQuestion(turn);
+      await (incoming.again ? this.reopenQuestion(turn) : this.rememberQuestion(turn));
       const messages = await this.prompt(turn);
       yield* this.streamAnswer(turn, messages);
       await this.rememberAnswer(turn, false);
@@ -250,6 +258,17 @@ export class Bot {
     turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
   }
 
+  /** Regenerate: takes back the last answer, so the stored question is answered again. */
+  private async reopenQuestion(turn: Turn): Promise<void> {
+    turn.generation = await this.store.dropLastAnswer(turn.incoming.conversationId);
+    if (turn.generation === undefined) {
+      const err = new NothingToRegenerateError();
+      turn.error = err.code;
+      throw err;
+    }
+  }
+
+  /** The system prompt and the newest history that fits the model's context budget. */
   /**
    * The system prompt and the newest history that fits the model's context
    * budget. Without memory: the place's earlier messages and the question only.

@@ -122,8 +122,21 @@ export class TurnTracker {
   }
 
   /** Stops the conversation's turns (each still ends with its final edit) and waits for them. */
-  async stopConversation(conversationId: string): Promise<void> {
-    const mine = [...this.running.values()].filter((r) => r.conversationId === conversationId);
+  stopConversation(conversationId: string): Promise<void> {
+    return this.abortWhere((id) => id === conversationId);
+  }
+
+  /**
+   * Stops the turns of every conversation under `prefix` (ids starting with
+   * `prefix:`, e.g. a channel's, as ConversationStore.resetScope forgets them)
+   * and waits for them.
+   */
+  stopScope(prefix: string): Promise<void> {
+    return this.abortWhere((id) => id.startsWith(`${prefix}:`));
+  }
+
+  private async abortWhere(matches: (conversationId: string) => boolean): Promise<void> {
+    const mine = [...this.running.values()].filter((r) => matches(r.conversationId));
     for (const r of mine) r.controller.abort(new AbortedError());
     await Promise.all(mine.map((r) => r.done));
   }

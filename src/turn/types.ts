@@ -18,6 +18,12 @@ export interface Incoming {
   platform?: string;
   /** Where it was written: the place's settings apply (model, prompt, memory). Absent: the defaults. */
   place?: Place;
+  /**
+   * Regenerate: answer the conversation's stored question again. Its last
+   * answer is taken back first (history never holds both); `text` and
+   * `context` are ignored, `author` is who asked for it.
+   */
+  again?: boolean;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */

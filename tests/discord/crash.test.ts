@@ -16,7 +16,8 @@ describe("a bot process that dies mid-answer on Discord", () => {
     h.fake.respond(() => ({ chunks: ["Half of ", "an answer", " never finished"], stallAfterChunks: 2 }));
     const dm = h.discord.world.aliceDm;
     h.discord.say({ channel: dm, content: "go" });
-    await h.discord.waitForBotText(dm.id, `Half of an answer${CURSOR}`);
+    const [streaming] = await h.discord.waitForBotText(dm.id, `Half of an answer${CURSOR}`);
+    expect(streaming!.states.at(-1)!.buttons).toEqual(["Stop"]);
     crash(h.recovery!);
 
     const survivor = new CrashRecovery(h.store.state, h.store.coordination.atomic, {
@@ -31,6 +32,8 @@ describe("a bot process that dies mid-answer on Discord", () => {
       "Half of an answer\n\n⚠️ The bot restarted before finishing this answer. Please ask again.",
     );
     expect(h.discord.botMessages(dm.id)[0]!.content).not.toContain(CURSOR);
+    // Nobody is left with a Stop button of a turn that no longer runs.
+    expect(h.discord.botMessages(dm.id)[0]!.states.at(-1)!.buttons).toEqual([]);
     await survivor.stop();
   });
 });

@@ -27,7 +27,8 @@ describe("Discord servers", () => {
       role: "user",
       content: "what does @Bob think of #a thread?",
     });
-    expect(await h.bot.exists(`discord:${world.guildId}:${world.general.id}`)).toBe(true);
+    // A plain channel's conversation is named by the message that started it.
+    expect(await h.bot.exists(`discord:${world.guildId}:${world.general.id}:${asked}`)).toBe(true);
   });
 
   it("ignores channel messages that do not mention it, and answers a reply to its own message", async () => {

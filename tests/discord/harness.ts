@@ -1,4 +1,4 @@
-import { type DiscordSurface, startDiscord } from "../../adapters/discord/index.js";
+import { type DiscordOptions, type DiscordSurface, startDiscord } from "../../adapters/discord/index.js";
 import type { Config } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { CrashRecovery } from "../../src/replicas/index.js";
@@ -58,9 +58,14 @@ export async function startHarness(
     bot?: TestBotOptions | ((discord: FakeDiscord) => TestBotOptions);
     /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
     recovery?: { heartbeatMs: number };
+    /** More options of the adapter. */
+    adapter?: Pick<DiscordOptions, "typingRenewMs">;
+    /** Shapes the fake's world before the bot connects (more guilds, ...). */
+    setup?: (discord: FakeDiscord) => void;
   } = {},
 ): Promise<Harness> {
   const discord = await FakeDiscord.start(options.discord);
+  options.setup?.(discord);
   const logs: LogLine[] = [];
   const botOptions = typeof options.bot === "function" ? options.bot(discord) : options.bot;
   const testBot = await makeTestBot({ ...botOptions, log: collectingLogger(logs) });
@@ -81,6 +86,7 @@ export async function startHarness(
     cursor: CURSOR,
     log: collectingLogger(logs),
     ...(recovery ? { recovery } : {}),
+    ...options.adapter,
   });
   return {
     ...testBot,

@@ -43,26 +43,38 @@ describe("/reset", () => {
     h = await startHarness();
     const { world } = h.discord;
     const me = `<@${world.botUser.id}>`;
-    h.discord.say({ channel: world.general, content: `${me} channel talk` });
+    const talk = h.discord.say({ channel: world.general, content: `${me} channel talk` });
+    const other = h.discord.say({ channel: world.general, author: world.bob, content: `${me} other talk` });
     h.discord.say({ channel: world.thread, content: `${me} thread talk` });
-    await h.discord.waitForBotText(world.general.id, "You said: channel talk");
+    const answered = await h.discord.waitForBotMessage(world.general.id, "You said: channel talk");
+    await h.discord.waitForBotMessage(world.general.id, "You said: other talk");
     await h.discord.waitForBotText(world.thread.id, "You said: thread talk");
+    const inChannel = (id: string) => `discord:${world.guildId}:${world.general.id}:${id}`;
 
     const inThread = h.discord.slash({ channel: world.thread, user: world.bob });
     await h.discord.waitFor(() => h!.discord.interactionCallbacks.find((c) => c.interactionId === inThread));
     expect(await h.bot.exists(`discord:${world.guildId}:${world.thread.id}`)).toBe(false);
-    expect(await h.bot.exists(`discord:${world.guildId}:${world.general.id}`)).toBe(true);
+    expect(await h.bot.exists(inChannel(talk))).toBe(true);
 
-    h.discord.say({ channel: world.general, content: `${me} still there?` });
+    h.discord.say({ channel: world.general, content: "still there?", replyTo: answered.id });
     await h.discord.waitForBotText(world.general.id, "You said: still there?");
     expect(lastModelMessages(h).filter((m) => m.role !== "system")).toHaveLength(3);
 
-    const inChannel = h.discord.slash({ channel: world.general });
+    // In a plain channel, /reset forgets every conversation of the channel.
+    const reset = h.discord.slash({ channel: world.general });
     const answer = await h.discord.waitFor(() =>
-      h!.discord.interactionCallbacks.find((c) => c.interactionId === inChannel),
+      h!.discord.interactionCallbacks.find((c) => c.interactionId === reset),
     );
     expect(answer.body.data.flags & EPHEMERAL).toBe(EPHEMERAL);
-    expect(await h.bot.exists(`discord:${world.guildId}:${world.general.id}`)).toBe(false);
+    expect(await h.bot.exists(inChannel(talk))).toBe(false);
+    expect(await h.bot.exists(inChannel(other))).toBe(false);
+
+    // A reply to an answer from before the reset starts afresh.
+    h.discord.say({ channel: world.general, content: "and now?", replyTo: answered.id });
+    await h.discord.waitForBotText(world.general.id, "You said: and now?");
+    expect(lastModelMessages(h).filter((m) => m.role !== "system")).toEqual([
+      { role: "user", content: "and now?" },
+    ]);
   });
 
   it("stops an answer being written in that place, which still gets its final edit", async () => {

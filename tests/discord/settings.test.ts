@@ -109,9 +109,11 @@ describe("Discord: /config and who may use the bot", () => {
     h = await startHarness({ bot: (discord) => ({ access: { blockUsers: [discord.world.bob.id] } }) });
     const d = h.discord;
     const me = `<@${d.world.botUser.id}>`;
-    d.say({ channel: d.world.general, content: `${me} first`, author: d.world.bob });
-    d.say({ channel: d.world.general, content: `${me} second`, author: d.world.bob });
-    d.say({ channel: d.world.general, content: `${me} from alice` });
+    const refused = [
+      d.say({ channel: d.world.general, content: `${me} first`, author: d.world.bob }),
+      d.say({ channel: d.world.general, content: `${me} second`, author: d.world.bob }),
+    ];
+    const asked = d.say({ channel: d.world.general, content: `${me} from alice` });
     await d.waitForBotText(d.world.general.id, "You said: from alice");
     const dm = await d.waitFor(() => {
       const sent = d.botMessages(d.world.bobDm.id);
@@ -121,7 +123,10 @@ describe("Discord: /config and who may use the bot", () => {
       "Sorry, the people running this bot have not given you access to it.",
     ]);
     expect(h.fake.requests).toHaveLength(1);
-    const history = await h.bot.history(`discord:${d.world.guildId}:${d.world.general.id}`);
+    // Each mention in a plain channel is its own conversation: Bob's left nothing in memory.
+    const conversation = (id: string) => `discord:${d.world.guildId}:${d.world.general.id}:${id}`;
+    const history = await h.bot.history(conversation(asked));
     expect(history.map((m) => m.text)).toEqual(["from alice", "You said: from alice"]);
+    for (const id of refused) expect(await h.bot.exists(conversation(id))).toBe(false);
   });
 });

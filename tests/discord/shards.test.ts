@@ -78,6 +78,9 @@ describe("two Discord shards sharing Redis", () => {
   /** The shard the first guild lands on, and a second guild on the other one. */
   let homeShard = 0;
   let second: FakeGuild & { general: FakeChannel };
+  /** The conversations the first mentions started (a plain channel's conversation is named by its first message). */
+  let first = "";
+  let other = "";
 
   beforeAll(async () => {
     redisUp = await backendAvailable("redis");
@@ -152,8 +155,16 @@ describe("two Discord shards sharing Redis", () => {
   it("answers a mention in each guild exactly once, by the shard that holds the guild, and DMs on shard 0", async (ctx) => {
     if (!redisUp || !discord || !run || !model) return ctx.skip();
     const { world } = discord;
-    discord.say({ channel: world.general, content: `<@${world.botUser.id}> hello from the first server` });
-    discord.say({ channel: second.general, content: `<@${world.botUser.id}> hello from the second server` });
+    const asked = discord.say({
+      channel: world.general,
+      content: `<@${world.botUser.id}> hello from the first server`,
+    });
+    const askedOther = discord.say({
+      channel: second.general,
+      content: `<@${world.botUser.id}> hello from the second server`,
+    });
+    first = `discord:${world.guildId}:${world.general.id}:${asked}`;
+    other = `discord:${second.id}:${second.general.id}:${askedOther}`;
     discord.say({ channel: world.aliceDm, content: "hello in a DM" });
     await discord.waitForBotText(world.general.id, "You said: hello from the first server");
     await discord.waitForBotText(second.general.id, "You said: hello from the second server");
@@ -165,8 +176,6 @@ describe("two Discord shards sharing Redis", () => {
     for (const q of ["hello from the first server", "hello from the second server", "hello in a DM"]) {
       expect(model.requests.filter((r) => lastUserText(r.body) === q)).toHaveLength(1);
     }
-    const first = `discord:${world.guildId}:${world.general.id}`;
-    const other = `discord:${second.id}:${second.general.id}`;
     const dm = `discord:dm:${world.aliceDm.id}`;
     // A turn's log line can trail its final edit a little.
     const logged = () => [first, other, dm].every((id) => run!.answeredBy(id).length === 1);
@@ -179,8 +188,6 @@ describe("two Discord shards sharing Redis", () => {
   it("keeps every conversation in the one shared store: a crashed shard comes back and remembers, /reset forgets", async (ctx) => {
     if (!redisUp || !discord || !run || !model || !store) return ctx.skip();
     const { world } = discord;
-    const first = `discord:${world.guildId}:${world.general.id}`;
-    const other = `discord:${second.id}:${second.general.id}`;
     // Both shards wrote to the same Redis.
     expect((await store.history(first)).map((m) => [m.role, m.text])).toEqual([
       ["user", "hello from the first server"],
@@ -205,7 +212,12 @@ describe("two Discord shards sharing Redis", () => {
       20_000,
       output,
     );
-    discord.say({ channel: second.general, content: `<@${world.botUser.id}> do you remember me?` });
+    // A reply to the bot's answer continues that conversation.
+    discord.say({
+      channel: second.general,
+      content: "do you remember me?",
+      replyTo: discord.botMessages(second.general.id)[0]!.id,
+    });
     await discord.waitForBotText(second.general.id, "You said: do you remember me?");
     const asked = model.requests.find((r) => lastUserText(r.body) === "do you remember me?")!;
     const said = (asked.body.messages as Array<{ role: string; content: string }>)

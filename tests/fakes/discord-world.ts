@@ -30,6 +30,8 @@ export interface FakeChannel {
   parent_id?: string | null;
   /** DM channels: the person on the other side. */
   recipient?: FakeUser;
+  /** Threads and forum posts: who started it (default Alice). */
+  owner?: FakeUser;
 }
 
 /** A server the bot is in. */
@@ -61,6 +63,8 @@ export class FakeWorld {
   readonly botUser: FakeUser = { ...user("chatbot", null, true), id: this.applicationId };
   readonly alice = user("alice", "Alice");
   readonly bob = user("bob", "Bob");
+  /** A moderator: Manage Messages in every channel of the server. */
+  readonly mod = user("mo", "Mo the Mod");
   /** Another bot in the server (its messages must be ignored). */
   readonly otherBot = user("otherbot", "Other Bot", true);
   readonly guildId = snowflake();
@@ -124,7 +128,7 @@ export class FakeWorld {
   }
 
   get people(): FakeUser[] {
-    return [this.botUser, this.alice, this.bob, this.otherBot];
+    return [this.botUser, this.alice, this.bob, this.mod, this.otherBot];
   }
 
   /** READY without the session fields (the gateway adds those). */
@@ -145,63 +149,15 @@ export class FakeWorld {
     };
   }
 
-  /**
-   * INTERACTION_CREATE for a slash command used by `user` in `channel`, with
-   * its options (subcommands nest theirs) and the member's permissions in the
-   * channel (default: all).
-   */
-  interactionPayload(i: {
-    id: string;
-    token: string;
-    channel: FakeChannel;
-    user: FakeUser;
-    name: string;
-    options?: unknown[];
-    permissions?: string;
-  }) {
-    const guildId = i.channel.guild_id;
-    return {
-      id: i.id,
-      application_id: this.applicationId,
-      type: 2,
-      data: {
-        id: snowflake(),
-        name: i.name,
-        type: 1,
-        ...(guildId && { guild_id: guildId }),
-        ...(i.options && { options: i.options }),
-      },
-      ...(guildId
-        ? {
-            guild_id: guildId,
-            member: {
-              ...this.memberPayload(i.user, true, guildId),
-              permissions: i.permissions ?? "2251799813685247",
-            },
-          }
-        : { user: i.user }),
-      channel_id: i.channel.id,
-      channel: this.channelPayload(i.channel),
-      token: i.token,
-      version: 1,
-      app_permissions: "274877975552",
-      locale: "en-US",
-      ...(guildId && { guild_locale: "en-US" }),
-      entitlements: [],
-      authorizing_integration_owners: guildId ? { "0": guildId } : { "1": i.user.id },
-      context: guildId ? 0 : 1,
-      attachment_size_limit: 10_485_760,
-    };
-  }
-
-  /** Adds a thread under `parentId` (as a THREAD_CREATE would). */
-  addThread(parentId: string, name: string): FakeChannel {
+  /** Adds a thread (or, under a forum, a post) under `parentId`, as a THREAD_CREATE would. */
+  addThread(parentId: string, name: string, owner?: FakeUser, id = snowflake()): FakeChannel {
     const thread: FakeChannel = {
-      id: snowflake(),
+      id,
       type: ChannelTypes.PublicThread,
       name,
       guild_id: this.channels.get(parentId)?.guild_id ?? this.guildId,
       parent_id: parentId,
+      ...(owner && { owner }),
     };
     this.channels.set(thread.id, thread);
     return thread;
@@ -230,10 +186,24 @@ export class FakeWorld {
       last_message_id: null,
       flags: 0,
     };
+    if (c.type === ChannelTypes.GuildForum) {
+      // @see https://discord.com/developers/docs/topics/threads#forum-and-media-channel-fields
+      return {
+        ...base,
+        topic: null,
+        available_tags: [],
+        default_reaction_emoji: null,
+        default_thread_rate_limit_per_user: 0,
+        default_sort_order: null,
+        default_forum_layout: 0,
+      };
+    }
     if (c.type !== ChannelTypes.PublicThread) return { ...base, topic: null };
+    const inForum = this.channels.get(c.parent_id ?? "")?.type === ChannelTypes.GuildForum;
     return {
       ...base,
-      owner_id: this.alice.id,
+      ...(inForum && { applied_tags: [] }),
+      owner_id: (c.owner ?? this.alice).id,
       message_count: 0,
       member_count: 1,
       total_message_sent: 0,
@@ -289,7 +259,7 @@ export class FakeWorld {
       owner_id: this.alice.id,
       unavailable: false,
       large: false,
-      member_count: 4,
+      member_count: 5,
       joined_at: new Date(0).toISOString(),
       afk_timeout: 300,
       verification_level: 0,
@@ -308,9 +278,7 @@ export class FakeWorld {
       stickers: [],
       channels: guild.channels.map((c) => this.channelPayload(c)),
       threads: guild.threads.map((c) => this.channelPayload(c)),
-      members: [this.botUser, this.alice, this.bob, this.otherBot].map((u) =>
-        this.memberPayload(u, true, guild.id),
-      ),
+      members: this.people.map((u) => this.memberPayload(u, true, guild.id)),
       presences: [],
       voice_states: [],
       stage_instances: [],

@@ -1,38 +1,25 @@
 import { EventEmitter } from "node:events";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type FakeAttachment, FakeCdn } from "./discord-cdn.js";
 import { FakeGateway } from "./discord-gateway.js";
+import { FakeDiscordHttp, type RestCall } from "./discord-http.js";
+import { FakeDiscordPeople } from "./discord-people.js";
 import {
+  type ChannelMessageLimit,
   FakeDiscordApi,
   type FakeFailure,
   type FakeMessage,
   type InteractionCallback,
   type Wire,
 } from "./discord-rest.js";
-import { type FakeChannel, type FakeUser, FakeWorld, messagePayload, snowflake } from "./discord-world.js";
-import { jsonOr, LocalHttpServer, readBody } from "./http.js";
+import { waitForChange } from "./discord-wait.js";
+import { FakeWorld } from "./discord-world.js";
+import type { LocalHttpServer } from "./http.js";
 
+export type { FakeAttachment } from "./discord-cdn.js";
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
+export type { RestCall } from "./discord-http.js";
 export type { FakeFailure, FakeMessage, InteractionCallback } from "./discord-rest.js";
-export { type FakeChannel, type FakeGuild, type FakeUser, shardOf } from "./discord-world.js";
-
-/** One REST request as discord.js sent it; `path` is below `/api/v10`. */
-export interface RestCall {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body: Wire;
-  /** The HTTP status the fake answered. */
-  status: number;
-}
-
-export interface FakeAttachment {
-  id: string;
-  filename: string;
-  size: number;
-  url: string;
-  proxy_url: string;
-  content_type?: string;
-}
+export { type FakeChannel, type FakeGuild, shardOf } from "./discord-world.js";
 
 export interface FakeDiscordOptions {
   /** false: IDENTIFY with the MessageContent intent is refused with close code 4014. */
@@ -40,25 +27,32 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** What GET /gateway/bot recommends as `shards` (default 1). */
   recommendedShards?: number;
+  /** Enforce Discord's limit on message creates and edits per channel: 429 beyond it. Default: none. */
+  messageLimit?: ChannelMessageLimit;
 }
 
 /**
  * A fake Discord on 127.0.0.1: the REST API under `/api/v10` (see
  * FakeDiscordApi), the gateway WebSocket at `/gateway` (FakeGateway), and a
- * CDN for attachments. People act through `say`, `editByUser` and `slash`;
- * a test reads what they would see in `messages` and `interactionCallbacks`.
+ * CDN for attachments. People act through `say` (also replies and forwards),
+ * `startForumPost`, `editByUser`, `slash` and `click`; a test reads what they
+ * would see in `messages` (text and buttons) and `interactionCallbacks`.
  */
-export class FakeDiscord {
+export class FakeDiscord extends FakeDiscordPeople {
   readonly world = new FakeWorld();
   readonly token = "fake-bot-token.not-a-real-one";
-  readonly calls: RestCall[] = [];
   readonly gateway: FakeGateway;
-  private readonly api: FakeDiscordApi;
-  private readonly files = new Map<string, { body: Buffer; contentType: string; delayMs: number }>();
+  protected readonly api: FakeDiscordApi;
+  private readonly cdn: FakeCdn = new FakeCdn(() => this.http.port);
+  private readonly web: FakeDiscordHttp = new FakeDiscordHttp(
+    () => this.api,
+    this.cdn,
+    () => this.changed(),
+  );
   private readonly events = new EventEmitter();
-  private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
 
   private constructor(options: FakeDiscordOptions) {
+    super();
     this.events.setMaxListeners(100);
     this.gateway = new FakeGateway(
       this.http.server,
@@ -80,6 +74,7 @@ export class FakeDiscord {
         if (this.gateway.canDispatch(t, d)) this.gateway.dispatch(t, d);
       },
       options.recommendedShards ?? 1,
+      options.messageLimit,
     );
   }
 
@@ -90,6 +85,15 @@ export class FakeDiscord {
   }
 
   /** DISCORD_API_URL: discord.js adds `/v10/...`. */
+  /** Every REST request discord.js sent, in order. */
+  get calls(): RestCall[] {
+    return this.web.calls;
+  }
+
+  private get http(): LocalHttpServer {
+    return this.web.server;
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${this.http.port}/api`;
   }
@@ -98,17 +102,13 @@ export class FakeDiscord {
     return `ws://127.0.0.1:${this.http.port}/gateway`;
   }
 
-  get messages(): Map<string, FakeMessage> {
-    return this.api.messages;
-  }
-
   get interactionCallbacks(): InteractionCallback[] {
-    return this.api.interactionCallbacks;
+    return this.api.interactions.callbacks;
   }
 
   /** Registered application commands: "global" or a guild id -> the list. */
   get commands(): Map<string, Wire[]> {
-    return this.api.commands;
+    return this.api.commands.lists;
   }
 
   /** The bot's messages in a channel, oldest first. */
@@ -146,107 +146,18 @@ export class FakeDiscord {
     this.api.noSend.add(channelId);
   }
 
+  /** Typing indicators the bot started in a channel (POST /channels/{id}/typing), in order. */
+  typingIn(channelId: string): RestCall[] {
+    return this.calls.filter((c) => c.method === "POST" && c.path === `/channels/${channelId}/typing`);
+  }
+
   setCommands(scope: "global" | string, list: Wire[]): void {
-    this.api.setCommands(scope, list);
+    this.api.commands.set(scope, list);
   }
 
   /** Hosts a file on the fake CDN (answering after `delayMs`) and returns the attachment object for a message. */
   attachment(filename: string, content: string | Buffer, contentType?: string, delayMs = 0): FakeAttachment {
-    const id = snowflake();
-    const body = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    this.files.set(`${id}/${filename}`, {
-      body,
-      contentType: contentType ?? "application/octet-stream",
-      delayMs,
-    });
-    const url = `http://127.0.0.1:${this.http.port}/attachments/${id}/${filename}`;
-    return {
-      id,
-      filename,
-      size: body.length,
-      url,
-      proxy_url: url,
-      ...(contentType && { content_type: contentType }),
-    };
-  }
-
-  /**
-   * A person writes in a channel (see messagePayload for mentions); `replyTo`
-   * makes it a reply. Returns the message id.
-   */
-  say(options: {
-    channel: FakeChannel;
-    content: string;
-    author?: FakeUser;
-    replyTo?: string;
-    attachments?: FakeAttachment[];
-    type?: number;
-  }): string {
-    const { channel } = options;
-    const author = options.author ?? this.world.alice;
-    const replied = options.replyTo ? this.messages.get(options.replyTo) : undefined;
-    const id = snowflake();
-    const payload = messagePayload({
-      id,
-      channel,
-      author,
-      content: options.content,
-      world: this.world,
-      attachments: options.attachments,
-      type: options.type,
-      replied,
-    });
-    this.api.store({
-      id,
-      channelId: channel.id,
-      authorId: author.id,
-      content: options.content,
-      replyTo: replied?.id,
-      payload,
-    });
-    this.gateway.dispatch("MESSAGE_CREATE", { ...payload, channel_type: channel.type });
-    return id;
-  }
-
-  /** A person edits their message (MESSAGE_UPDATE). */
-  editByUser(messageId: string, content: string): void {
-    const m = this.messages.get(messageId);
-    if (!m) throw new Error(`no message ${messageId}`);
-    m.content = content;
-    m.versions.push(content);
-    m.payload = { ...m.payload, content, edited_timestamp: new Date().toISOString() };
-    this.gateway.dispatch("MESSAGE_UPDATE", m.payload);
-  }
-
-  /**
-   * A person runs a slash command; returns the interaction id. `options` as
-   * Discord sends them (a subcommand nests its own); `permissions`: the
-   * member's in the channel, as a bit-set string (default: all).
-   */
-  slash(options: {
-    channel: FakeChannel;
-    name?: string;
-    user?: FakeUser;
-    options?: unknown[];
-    permissions?: string;
-  }): string {
-    const { channel } = options;
-    const user = options.user ?? this.world.alice;
-    const id = snowflake();
-    const token = this.api.openInteraction(id, channel);
-    this.gateway.dispatch(
-      "INTERACTION_CREATE",
-      this.world.interactionPayload({
-        id,
-        token,
-        channel,
-        user,
-        name: options.name ?? "reset",
-        ...(options.options && { options: options.options }),
-        ...(options.permissions && { permissions: options.permissions }),
-      }),
-    );
-    return id;
+    return this.cdn.host(filename, content, contentType, delayMs);
   }
 
   /** Resolves with the predicate's first truthy value, re-checked after every request and gateway frame. */
@@ -255,26 +166,7 @@ export class FakeDiscord {
     what = "condition",
     timeoutMs = 15_000,
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const value = predicate();
-        if (!value) return;
-        cleanup();
-        resolve(value);
-      };
-      const timer = setInterval(check, 25);
-      const timeout = setTimeout(() => {
-        cleanup();
-        reject(new Error(`FakeDiscord: timed out waiting for ${what}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearInterval(timer);
-        clearTimeout(timeout);
-        this.events.off("change", check);
-      };
-      this.events.on("change", check);
-      check();
-    });
+    return waitForChange(this.events, predicate, `FakeDiscord: timed out waiting for ${what}`, timeoutMs);
   }
 
   /** Waits until the bot's latest message in the channel reads exactly `text` (the final edit). */
@@ -289,6 +181,15 @@ export class FakeDiscord {
     );
   }
 
+  /** Waits until one of the bot's messages in the channel reads exactly `text`; resolves with it. */
+  waitForBotMessage(channelId: string, text: string, timeoutMs?: number): Promise<FakeMessage> {
+    return this.waitFor(
+      () => this.botMessages(channelId).find((m) => m.content === text),
+      `a message of the bot's reading ${JSON.stringify(text.slice(0, 60))} in ${channelId}`,
+      timeoutMs,
+    );
+  }
+
   async close(): Promise<void> {
     await this.gateway.close();
     await this.http.close();
@@ -296,42 +197,5 @@ export class FakeDiscord {
 
   private changed(): void {
     this.events.emit("change");
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const raw = await readBody(req);
-    if (url.pathname.startsWith("/attachments/")) {
-      const file = this.files.get(decodeURIComponent(url.pathname.slice("/attachments/".length)));
-      if (file?.delayMs) await new Promise((resolve) => setTimeout(resolve, file.delayMs));
-      if (!file) res.writeHead(404).end();
-      else res.writeHead(200, { "content-type": file.contentType }).end(file.body);
-      return;
-    }
-    const method = req.method ?? "GET";
-    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, "");
-    const call: RestCall = {
-      method,
-      path,
-      query: Object.fromEntries(url.searchParams),
-      body: jsonOr(raw),
-      status: 0,
-    };
-    this.calls.push(call);
-    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
-      call.status = status;
-      if (payload === undefined) res.writeHead(status, headers).end();
-      else
-        res
-          .writeHead(status, { "content-type": "application/json", ...headers })
-          .end(JSON.stringify(payload));
-      this.changed();
-    };
-    if (!url.pathname.startsWith("/api/v10/")) {
-      send(404, { message: "404: Not Found", code: 0 });
-      return;
-    }
-    const [status, payload, headers] = this.api.answer(method, path, call.body, req.headers.authorization);
-    send(status, payload, headers);
   }
 }

@@ -27,6 +27,12 @@ export interface RecordedRequest {
   // biome-ignore lint/suspicious/noExplicitAny: request bodies are whatever the SDK sent
   body: any;
   headers: IncomingMessage["headers"];
+  /** Deltas of the answer written to the client so far. */
+  deltasSent: number;
+  /** The client closed the connection before the answer ended (a stop). */
+  closedByClient: boolean;
+  /** When it did (ms since the epoch). */
+  closedAt?: number;
 }
 
 /** Splits text into deltas of 1-6 characters, like a tokenizer would, deterministically. */
@@ -97,7 +103,13 @@ export abstract class FakeLlmServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const body = jsonOr(raw);
-    const recorded: RecordedRequest = { path: req.url ?? "", body, headers: req.headers };
+    const recorded: RecordedRequest = {
+      path: req.url ?? "",
+      body,
+      headers: req.headers,
+      deltasSent: 0,
+      closedByClient: false,
+    };
     this.requests.push(recorded);
     if (!req.url?.endsWith(this.path)) {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(this.errorBody(404)));
@@ -108,7 +120,10 @@ export abstract class FakeLlmServer {
     let ended = false;
     res.on("close", () => {
       closed = true;
-      if (!ended) this.clientAborts++;
+      if (ended) return;
+      this.clientAborts++;
+      recorded.closedByClient = true;
+      recorded.closedAt = Date.now();
     });
     if (reply.firstDelayMs) await delay(reply.firstDelayMs);
     if (reply.status && reply.status >= 400) {
@@ -138,6 +153,7 @@ export abstract class FakeLlmServer {
       }
       if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return;
       this.writeDelta(res, deltas[i]!);
+      recorded.deltasSent++;
       if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
     }
     if (closed) return;

@@ -94,6 +94,25 @@ describe.each(Object.keys(urls))("ConversationStore on %s", (backend) => {
     expect(fresh).not.toBe(generation);
   });
 
+  it("dropLastAnswer takes back the last answer only, so the next append replaces it", async (ctx) => {
+    if (skip || !store) return ctx.skip();
+    const c = id("regenerate");
+    expect(await store.dropLastAnswer(c)).toBeUndefined();
+    const generation = await store.append(c, msg("question"));
+    await store.append(c, msg("first answer", "assistant"));
+    expect(await store.dropLastAnswer(c)).toBe(generation);
+    expect((await store.history(c)).map((m) => m.text)).toEqual(["question"]);
+    // The question is kept: dropping again takes nothing more.
+    expect(await store.dropLastAnswer(c)).toBe(generation);
+    await store.append(c, msg("second answer", "assistant"), { ifGeneration: generation });
+    expect((await store.history(c)).map((m) => [m.role, m.text])).toEqual([
+      ["user", "question"],
+      ["assistant", "second answer"],
+    ]);
+    await store.reset(c);
+    expect(await store.dropLastAnswer(c)).toBeUndefined();
+  });
+
   it("resetScope forgets every conversation under a prefix, not its neighbours", async (ctx) => {
     if (skip || !store) return ctx.skip();
     const team = `slack:T${randomUUID()}`;

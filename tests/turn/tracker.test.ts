@@ -54,6 +54,29 @@ describe("Stop on a running answer", () => {
     expect((turn.reason() as ChatError).userMessage).toBe("Stopped by Bob.");
   });
 
+  it("stopScope stops the turns of every conversation under a prefix, not its neighbours", async () => {
+    const tracker = new TurnTracker(silentLogger());
+    const reasons: Record<string, string> = {};
+    const turn = (conversationId: string) =>
+      tracker.run({ conversationId, platform: "test", askedBy: alice }, (signal) => {
+        return new Promise<void>((resolve) => {
+          signal.addEventListener("abort", () => {
+            reasons[conversationId] = (signal.reason as ChatError).code;
+            resolve();
+          });
+        });
+      });
+    const inScope = [turn("discord:G:C:1"), turn("discord:G:C:2")];
+    void turn("discord:G:C2:3");
+    void turn("discord:G:C");
+    await tracker.stopScope("discord:G:C");
+    await Promise.all(inScope);
+    expect(reasons).toEqual({ "discord:G:C:1": "aborted", "discord:G:C:2": "aborted" });
+    expect(tracker.count()).toBe(2);
+    await tracker.stopConversation("discord:G:C2:3");
+    await tracker.stopConversation("discord:G:C");
+  });
+
   describe("across replicas sharing a store", () => {
     const dir = mkdtempSync(join(tmpdir(), "chatbot-tracker-"));
     const store = createStore(`sqlite://${join(dir, "t.sqlite")}`, {
