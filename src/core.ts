@@ -35,6 +35,10 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
   const store = createStore(config.store.url, {
     maxMessages: config.store.maxMessages,
     ttlMs: config.store.ttlMs,
+    attachments: {
+      maxAttachments: config.store.maxAttachments,
+      maxAttachmentBytes: config.store.maxAttachmentBytes,
+    },
     log,
   });
   log.info(`Memory: ${redactUrl(config.store.url)}`);
@@ -49,6 +53,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     log,
     systemPrompt: config.llm.systemPrompt,
     contextTokens: config.llm.contextTokens,
+    attachments: config.attachments,
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
   });

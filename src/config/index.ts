@@ -34,9 +34,16 @@ const schema = z.object({
   LLM_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_CONTEXT_TOKENS: int(16_000, 256, 10_000_000),
+  LLM_VISION: bool(true),
+  ATTACHMENT_MAX_FILE_MB: int(20, 1, 1024),
+  ATTACHMENT_MAX_FILES: int(5, 0, 100),
+  ATTACHMENT_MAX_IMAGES: int(4, 0, 100),
+  ATTACHMENT_MAX_DOCUMENT_CHARS: int(50_000, 100, 10_000_000),
   STORE_URL: url(["sqlite:", "redis:", "rediss:", "postgres:", "postgresql:"]),
   MEMORY_MAX_MESSAGES: int(100, 2, 100_000),
   MEMORY_TTL_DAYS: int(30, 1, 3650),
+  MEMORY_MAX_ATTACHMENTS: int(10, 0, 10_000),
+  MEMORY_MAX_ATTACHMENT_MB: int(20, 0, 100_000),
   TURN_LOCK_LEASE_MS: int(30_000, 1_000, 600_000),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   PORT: int(3000, 0, 65_535),
@@ -45,6 +52,7 @@ const schema = z.object({
   WEB_API_KEY: str(),
   WEB_CORS_ORIGINS: str(),
   WEB_MAX_MESSAGE_CHARS: int(10_000, 1, 1_000_000),
+  WEB_MAX_UPLOAD_MB: int(20, 0, 1024),
   METRICS_ENABLED: bool(false),
   STREAM_CURSOR: str(),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0, 600_000),
@@ -87,14 +95,38 @@ export interface LlmConfig {
   maxRetries: number;
   /** Input budget for history + system prompt, in tokens. */
   contextTokens: number;
+  /** Whether the model accepts images (LLM_VISION); false: images are not sent and the user is told. */
+  vision: boolean;
+}
+
+/** How much of a message's files is read; the same shape as src/attachments/'s AttachmentLimits. */
+export interface AttachmentsConfig {
+  /** Largest file downloaded or accepted (bytes); refused before downloading when the platform says. */
+  maxFileBytes: number;
+  /** Files read per message; later ones are only named. */
+  maxFiles: number;
+  /** Images sent to the model per message. */
+  maxImages: number;
+  /** Characters of text kept per document (PDF, DOCX, text file). */
+  maxDocumentChars: number;
+  /**
+   * The web API: decoded bytes of all `attachments` of one request
+   * (WEB_MAX_UPLOAD_MB; 0 refuses attachments). The request body limit grows by its base64 size.
+   */
+  webMaxUploadBytes: number;
 }
 
 export interface Config {
   llm: LlmConfig;
+  attachments: AttachmentsConfig;
   store: {
     url: string;
     maxMessages: number;
     ttlMs: number;
+    /** Images kept per conversation (the oldest go first). */
+    maxAttachments: number;
+    /** Bytes of images kept per conversation. */
+    maxAttachmentBytes: number;
     /** With Redis/Postgres: how long a crashed replica's turn lock blocks its conversation (ms). */
     lockLeaseMs: number;
   };
@@ -148,6 +180,8 @@ export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant in a team chat. Answer concisely and use Markdown where it helps. " +
   "Several people may write in one conversation; each of their messages starts with their name in brackets.";
 
+const MB = 1024 * 1024;
+
 export const DEFAULT_STORE_URL = "sqlite://./data/chatbot.sqlite";
 
 function inferProvider(e: z.infer<typeof schema>): Provider | null {
@@ -200,11 +234,21 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
       contextTokens: e.LLM_CONTEXT_TOKENS,
+      vision: e.LLM_VISION,
+    },
+    attachments: {
+      maxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
+      maxFiles: e.ATTACHMENT_MAX_FILES,
+      maxImages: e.ATTACHMENT_MAX_IMAGES,
+      maxDocumentChars: e.ATTACHMENT_MAX_DOCUMENT_CHARS,
+      webMaxUploadBytes: e.WEB_MAX_UPLOAD_MB * MB,
     },
     store: {
       url: e.STORE_URL ?? DEFAULT_STORE_URL,
       maxMessages: e.MEMORY_MAX_MESSAGES,
       ttlMs: e.MEMORY_TTL_DAYS * 24 * 3600 * 1000,
+      maxAttachments: e.MEMORY_MAX_ATTACHMENTS,
+      maxAttachmentBytes: e.MEMORY_MAX_ATTACHMENT_MB * MB,
       lockLeaseMs: e.TURN_LOCK_LEASE_MS,
     },
     logLevel: (e.LOG_LEVEL?.toLowerCase() ?? "info") as Config["logLevel"],

@@ -3,7 +3,7 @@ import { AnthropicModel } from "./anthropic.js";
 import { OpenAIModel } from "./openai.js";
 import type { ChatModel } from "./types.js";
 
-export type { ChatMessage, ChatModel } from "./types.js";
+export type { ChatMessage, ChatModel, ContentPart, ImageMediaType } from "./types.js";
 
 /** The model the configuration names, or null when no provider is configured. */
 export function createModel(llm: LlmConfig): ChatModel | null {
@@ -13,6 +13,7 @@ export function createModel(llm: LlmConfig): ChatModel | null {
     maxOutputTokens: llm.maxOutputTokens,
     idleTimeoutMs: llm.idleTimeoutMs,
     maxRetries: llm.maxRetries,
+    vision: llm.vision,
   };
   if (llm.provider === "openai")
     return new OpenAIModel({ ...common, apiKey: llm.openaiApiKey, baseUrl: llm.openaiBaseUrl });

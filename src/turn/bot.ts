@@ -1,3 +1,4 @@
+import type { AttachmentLimits } from "../attachments/index.js";
 import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
 import type { ChatMessage, ChatModel } from "../llm/index.js";
 import type { Logger } from "../log.js";
@@ -11,6 +12,7 @@ import {
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
+import { DEFAULT_ATTACHMENT_LIMITS, loadImages, readFiles, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
@@ -32,6 +34,8 @@ export interface BotOptions {
   countTokens?: TokenCounter;
   /** Default NO_MODEL_HELP. */
   notConfiguredMessage?: string;
+  /** How much of a message's files is read (ATTACHMENT_*); default DEFAULT_ATTACHMENT_LIMITS. */
+  attachments?: AttachmentLimits;
   onTurn?: (stats: TurnStats) => void;
   /** Injected for tests. */
   now?: () => number;
@@ -56,6 +60,7 @@ export class Bot {
   private readonly contextTokens: number;
   private readonly countTokens: TokenCounter;
   private readonly notConfiguredMessage: string;
+  private readonly attachmentLimits: AttachmentLimits;
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();
@@ -77,6 +82,7 @@ export class Bot {
     // meanwhile, and another replica could take the conversation.
     this.countTokens("warm up the tokenizer");
     this.notConfiguredMessage = options.notConfiguredMessage ?? NO_MODEL_HELP;
+    this.attachmentLimits = options.attachments ?? DEFAULT_ATTACHMENT_LIMITS;
     this.onTurn = options.onTurn;
     this.lock = options.lock;
     this.now = options.now ?? Date.now;
@@ -108,9 +114,10 @@ export class Bot {
     const turn = this.begin(incoming, signal);
     try {
       await this.waitForTurn(turn);
+      await readFiles(turn, this.attachmentLimits);
       await this.rememberQuestion(turn);
       const messages = await this.prompt(turn);
-      yield* this.streamAnswer(turn, messages);
+      yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
       await this.rememberAnswer(turn, false);
     } finally {
       await this.end(turn);
@@ -203,17 +210,32 @@ export class Bot {
 
   /** Stores the place's earlier messages (into an empty conversation only), then the question. */
   private async rememberQuestion(turn: Turn): Promise<void> {
-    const { conversationId, context, text, author } = turn.incoming;
+    const { conversationId, context, author } = turn.incoming;
     if (context?.length && !(await this.store.exists(conversationId))) {
       for (const m of context) await this.store.append(conversationId, m);
     }
-    turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
+    const text = turn.question ?? turn.incoming.text;
+    turn.generation = await this.store.append(
+      conversationId,
+      { role: "user", text, author, at: this.now() },
+      turn.attachments?.length ? { attachments: turn.attachments } : {},
+    );
   }
 
-  /** The system prompt and the newest history that fits the model's context budget. */
+  /**
+   * The system prompt and the newest history that fits the model's context
+   * budget; kept images go along while they fit (to a model with vision).
+   */
   private async prompt(turn: Turn): Promise<ChatMessage[]> {
-    const history = await this.store.history(turn.incoming.conversationId);
-    return fitToBudget(this.systemPrompt, toModelMessages(history), this.contextTokens, this.countTokens);
+    const { conversationId } = turn.incoming;
+    const history = await this.store.history(conversationId);
+    const images = turn.model.vision ? await loadImages(this.store, conversationId, history) : undefined;
+    return fitToBudget(
+      this.systemPrompt,
+      toModelMessages(history, images),
+      this.contextTokens,
+      this.countTokens,
+    );
   }
 
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {

@@ -1,5 +1,6 @@
+import type { IncomingFile } from "../attachments/index.js";
 import type { ChatModel } from "../llm/index.js";
-import type { Author, StoredMessage } from "../memory/index.js";
+import type { Author, NewAttachment, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
 
 /** One user message as an adapter hands it to the core. */
@@ -15,6 +16,8 @@ export interface Incoming {
   context?: StoredMessage[];
   /** "slack", "discord" or "web"; for logs and metrics. */
   platform?: string;
+  /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
+  files?: IncomingFile[];
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -48,4 +51,10 @@ export interface Turn {
   deltas: number;
   answered: boolean;
   error?: string;
+  /** The question with its files' text; set once they are read. */
+  question?: string;
+  /** The question's images, kept with it. */
+  attachments?: NewAttachment[];
+  /** Sentences about the files shown above the answer (a file refused, no vision). */
+  notes?: string[];
 }

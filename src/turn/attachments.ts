@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { type AttachmentLimits, type IncomingFile, prepareFiles } from "../attachments/index.js";
+import { VisionUnsupportedError } from "../errors.js";
+import type { ChatMessage, ContentPart, ImageMediaType } from "../llm/index.js";
+import type { Logger } from "../log.js";
+import type { ConversationStore, NewAttachment, StoredMessage } from "../memory/index.js";
+import { NO_VISION_NOTE } from "../texts.js";
+import type { Turn } from "./types.js";
+
+/** Used when the Bot is given no limits (tests, embedding); the configuration's defaults are the same. */
+export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = {
+  maxFileBytes: 20 * 1024 * 1024,
+  maxFiles: 5,
+  maxImages: 4,
+  maxDocumentChars: 50_000,
+};
+
+/** The question with its files read: the text the model reads, the images to keep, notes for the user. */
+interface PreparedQuestion {
+  text: string;
+  attachments: NewAttachment[];
+  notes: string[];
+}
+
+/** Reads the message's files (src/attachments/) into the question's text and images. */
+async function prepareQuestion(
+  text: string,
+  files: IncomingFile[] | undefined,
+  limits: AttachmentLimits,
+): Promise<PreparedQuestion> {
+  if (!files?.length) return { text, attachments: [], notes: [] };
+  const prepared = await prepareFiles(files, limits);
+  return {
+    text: [text, prepared.text].filter((s) => s.length > 0).join("\n\n"),
+    attachments: prepared.images.map((image) => ({
+      id: randomUUID(),
+      name: image.name,
+      mediaType: image.mediaType,
+      width: image.width,
+      height: image.height,
+      data: image.data.toString("base64"),
+    })),
+    notes: prepared.notes,
+  };
+}
+
+/** The bytes of every image the history still references and the store still keeps. */
+export async function loadImages(
+  store: ConversationStore,
+  conversationId: string,
+  history: StoredMessage[],
+): Promise<Map<string, string>> {
+  const ids = history.flatMap((m) => m.attachments?.map((a) => a.id) ?? []);
+  if (ids.length === 0) return new Map();
+  return store.attachments(conversationId, ids);
+}
+
+/** A user message with its kept images as image parts after its text; one no longer kept is named. */
+export function withImages(
+  message: ChatMessage,
+  stored: StoredMessage,
+  images: Map<string, string>,
+): ChatMessage {
+  if (!stored.attachments?.length || typeof message.content !== "string") return message;
+  const parts: ContentPart[] = [{ type: "text", text: message.content }];
+  for (const a of stored.attachments) {
+    const data = images.get(a.id);
+    if (data === undefined) parts.push({ type: "text", text: `[image ${a.name} is no longer kept]` });
+    else
+      parts.push({
+        type: "image",
+        mediaType: a.mediaType as ImageMediaType,
+        data,
+        width: a.width,
+        height: a.height,
+        name: a.name,
+      });
+  }
+  return { ...message, content: parts };
+}
+
+/** The message's files: their text into the question, images to keep, notes for the user (a Bot step). */
+export async function readFiles(turn: Turn, limits: AttachmentLimits): Promise<void> {
+  const prepared = await prepareQuestion(turn.incoming.text, turn.incoming.files, limits);
+  turn.question = prepared.text;
+  turn.attachments = prepared.attachments;
+  turn.notes = prepared.notes;
+  if (prepared.attachments.length > 0 && !turn.model.vision) turn.notes.push(NO_VISION_NOTE);
+}
+
+/**
+ * The notes about the files first (shown, not stored with the answer), then
+ * the answer `stream` gives. A model that refuses images before its first
+ * delta is asked once more without them, and the user reads that it cannot
+ * see images; the text part is still answered.
+ */
+export async function* withFileNotes(
+  turn: Turn,
+  messages: ChatMessage[],
+  stream: (messages: ChatMessage[]) => AsyncIterable<string>,
+  log: Logger,
+): AsyncGenerator<string, void, undefined> {
+  const notes = notesText(turn.notes ?? []);
+  if (notes) yield notes;
+  try {
+    yield* stream(messages);
+  } catch (err) {
+    if (!(err instanceof VisionUnsupportedError) || turn.deltas > 0 || !hasImages(messages)) throw err;
+    log.warn({ conversationId: turn.incoming.conversationId, err }, "the model refused images");
+    turn.error = undefined;
+    if (!turn.notes?.includes(NO_VISION_NOTE)) yield notesText([NO_VISION_NOTE]);
+    yield* stream(stripImages(messages));
+  }
+}
+
+/** Whether any message carries an image part. */
+function hasImages(messages: ChatMessage[]): boolean {
+  return messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "image"));
+}
+
+/** The messages with every image replaced by a line, for a model that refused them. */
+function stripImages(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((m) =>
+    typeof m.content === "string"
+      ? m
+      : {
+          ...m,
+          content: m.content.map((p) =>
+            p.type === "image"
+              ? { type: "text" as const, text: `[image ${p.name ?? ""}: not shown to this model]` }
+              : p,
+          ),
+        },
+  );
+}
+
+/** Notes shown above the answer, one italic line each. */
+function notesText(notes: string[]): string {
+  return notes.length === 0 ? "" : `${notes.map((n) => `_${n}_`).join("\n")}\n\n`;
+}
