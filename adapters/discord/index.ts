@@ -125,7 +125,8 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
         botId,
         requireMention: config.requireMention,
         state: bot.state,
-        log,
+        attachments: bot.attachmentLimits,
+        apiUrl: config.apiUrl,
       });
       if (decision.kind === "ignore") return;
       const replyTo = message.guildId !== null ? message.id : undefined;

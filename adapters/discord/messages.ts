@@ -1,8 +1,8 @@
 import { cleanContent, type Message } from "discord.js";
-import type { Logger } from "../../src/log.js";
+import type { AttachmentLimits } from "../../src/attachments/index.js";
 import type { StateStore } from "../../src/memory/index.js";
 import type { Incoming } from "../../src/turn/index.js";
-import { describeAttachments } from "./attachments.js";
+import { fetchAttachments } from "./attachments.js";
 
 /** How long the bot keeps answering a thread without a mention after its last answer there. */
 export const THREAD_FOLLOW_MS = 30 * 24 * 3600 * 1000;
@@ -31,7 +31,10 @@ export interface ReadOptions {
   /** true: threads need a mention every time, even after the bot answered there. */
   requireMention: boolean;
   state: StateStore;
-  log: Logger;
+  /** What of the attachments to download (the Bot's limits). */
+  attachments: AttachmentLimits;
+  /** DISCORD_API_URL: attachments may come from its host too (tests, proxies). */
+  apiUrl: string | undefined;
 }
 
 /**
@@ -57,10 +60,9 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
     if (!mentioned && !repliesToBot && !follows) return { kind: "ignore" };
   }
 
-  const attached = await describeAttachments(message.attachments.values(), options.log);
-  const said = readableText(message.content, message, botId, botRoleIds);
-  const text = [said, attached].filter((s) => s.length > 0).join("\n\n");
-  if (text.length === 0) return { kind: "hint" };
+  const text = readableText(message.content, message, botId, botRoleIds);
+  if (text.length === 0 && message.attachments.size === 0) return { kind: "hint" };
+  const files = await fetchAttachments(message.attachments.values(), options.attachments, options.apiUrl);
   return {
     kind: "answer",
     inThread,
@@ -69,6 +71,7 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
       author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
       text,
       platform: "discord",
+      ...(files.length > 0 ? { files } : {}),
     },
   };
 }

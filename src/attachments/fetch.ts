@@ -32,6 +32,7 @@ export async function downloadFile(
   const file: IncomingFile = {
     name: meta.name,
     ...(meta.contentType ? { contentType: meta.contentType } : {}),
+    ...(meta.sizeBytes !== undefined ? { sizeBytes: meta.sizeBytes } : {}),
   };
   if (plan.action === "skip") return file;
   if (plan.action === "refuse") return { ...file, problem: plan.problem };
@@ -49,8 +50,9 @@ export async function downloadFile(
       return { ...file, problem: tooLarge(declared, plan.maxBytes) };
     }
     const { bytes, cut } = await readAtMost(res, plan.maxBytes);
-    if (cut && !plan.partial) return { ...file, problem: tooLarge(meta.sizeBytes, plan.maxBytes) };
-    if (cut) return { ...file, bytes, truncatedFromBytes: meta.sizeBytes ?? bytes.length + 1 };
+    // Whatever the metadata said, the file turned out larger than the cap.
+    if (cut && !plan.partial) return { ...file, problem: tooLarge(undefined, plan.maxBytes) };
+    if (cut) return { ...file, bytes, truncated: true };
     return { ...file, bytes };
   } catch (err) {
     const why = err instanceof DownloadRefused ? err.message : "could not be downloaded";

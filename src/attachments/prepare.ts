@@ -79,7 +79,7 @@ export async function prepareFiles(files: IncomingFile[], limits: AttachmentLimi
       } else if (kind === "docx") {
         blocks.push(fenced(file.name, await docxText(bytes, limits.maxDocumentChars), "Word", notes));
       } else if (kind === "text") {
-        const text = plainText(bytes, file.truncatedFromBytes !== undefined, limits.maxDocumentChars);
+        const text = plainText(bytes, file.truncated === true, limits.maxDocumentChars);
         if (text) blocks.push(textFile(file, text));
         else blocks.push(named(file));
       } else if (claimed === "image" || claimed === "pdf" || claimed === "docx") {
@@ -120,18 +120,19 @@ function fenced(name: string, doc: DocumentText, what: string, notes: string[]):
 }
 
 function textFile(file: IncomingFile, doc: DocumentText): string {
-  const cut =
-    file.truncatedFromBytes !== undefined
-      ? ` (the first ${MAX_TEXT_FILE_BYTES} bytes of ${formatBytes(file.truncatedFromBytes)})`
-      : doc.truncated
-        ? ` (the first ${doc.text.length} characters)`
-        : "";
+  const whole = file.sizeBytes === undefined ? "more" : formatBytes(file.sizeBytes);
+  const cut = file.truncated
+    ? ` (the first ${MAX_TEXT_FILE_BYTES} bytes of ${whole})`
+    : doc.truncated
+      ? ` (the first ${doc.text.length} characters)`
+      : "";
   return `Attached file ${file.name}${cut}:\n${fence(doc.text)}`;
 }
 
 function named(file: IncomingFile): string {
   const type = shownType(file.contentType);
-  const size = file.bytes ? formatBytes(file.truncatedFromBytes ?? file.bytes.length) : undefined;
+  const bytes = file.sizeBytes ?? file.bytes?.length;
+  const size = bytes === undefined ? undefined : formatBytes(bytes);
   const about = [type, size].filter(Boolean).join(", ");
   return `[Attached file ${file.name}${about ? ` (${about})` : ""}; its content is not included]`;
 }

@@ -9,9 +9,11 @@ export interface IncomingFile {
   name: string;
   /** What the platform or client said the type is; the bytes are checked, not trusted. */
   contentType?: string;
+  /** The whole file's size, when known (the platform's metadata, or the bytes read). */
+  sizeBytes?: number;
   bytes?: Buffer;
-  /** The file's whole size when `bytes` is only its start (a text file read up to the cap). */
-  truncatedFromBytes?: number;
+  /** `bytes` is only the file's start (a text file read up to the cap). */
+  truncated?: boolean;
   problem?: string;
 }
 
@@ -52,3 +54,11 @@ export interface PreparedFiles {
   /** Sentences for the user: a file refused, broken, or not sent. */
   notes: string[];
 }
+
+/** Used when no limits are given (tests, embedding); the configuration's defaults are the same. */
+export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = {
+  maxFileBytes: 20 * 1024 * 1024,
+  maxFiles: 5,
+  maxImages: 4,
+  maxDocumentChars: 50_000,
+};

@@ -7,14 +7,6 @@ import type { ConversationStore, NewAttachment, StoredMessage } from "../memory/
 import { NO_VISION_NOTE } from "../texts.js";
 import type { Turn } from "./types.js";
 
-/** Used when the Bot is given no limits (tests, embedding); the configuration's defaults are the same. */
-export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = {
-  maxFileBytes: 20 * 1024 * 1024,
-  maxFiles: 5,
-  maxImages: 4,
-  maxDocumentChars: 50_000,
-};
-
 /** The question with its files read: the text the model reads, the images to keep, notes for the user. */
 interface PreparedQuestion {
   text: string;

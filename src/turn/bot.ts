@@ -1,4 +1,4 @@
-import type { AttachmentLimits } from "../attachments/index.js";
+import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from "../attachments/index.js";
 import { AbortedError, ChatError, NotConfiguredError, toChatError, UnavailableError } from "../errors.js";
 import type { ChatMessage, ChatModel } from "../llm/index.js";
 import type { Logger } from "../log.js";
@@ -12,7 +12,7 @@ import {
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
-import { DEFAULT_ATTACHMENT_LIMITS, loadImages, readFiles, withFileNotes } from "./attachments.js";
+import { loadImages, readFiles, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
@@ -60,7 +60,8 @@ export class Bot {
   private readonly contextTokens: number;
   private readonly countTokens: TokenCounter;
   private readonly notConfiguredMessage: string;
-  private readonly attachmentLimits: AttachmentLimits;
+  /** How much of a message's files is read; adapters download within these too. */
+  readonly attachmentLimits: AttachmentLimits;
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();

@@ -9,6 +9,7 @@ import {
   type Wire,
 } from "./discord-rest.js";
 import { type FakeChannel, type FakeUser, FakeWorld, messagePayload, snowflake } from "./discord-world.js";
+import { FileHost } from "./files.js";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
@@ -54,7 +55,8 @@ export class FakeDiscord {
   readonly calls: RestCall[] = [];
   readonly gateway: FakeGateway;
   private readonly api: FakeDiscordApi;
-  private readonly files = new Map<string, { body: Buffer; contentType: string; delayMs: number }>();
+  /** The CDN: what it served of each attachment (`attachments/{id}/{filename}`). */
+  readonly cdn = new FileHost();
   private readonly events = new EventEmitter();
   private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
 
@@ -150,24 +152,42 @@ export class FakeDiscord {
     this.api.setCommands(scope, list);
   }
 
-  /** Hosts a file on the fake CDN (answering after `delayMs`) and returns the attachment object for a message. */
-  attachment(filename: string, content: string | Buffer, contentType?: string, delayMs = 0): FakeAttachment {
+  /**
+   * Hosts a file on the fake CDN (answering after `delayMs`) and returns the
+   * attachment object for a message, with `size` and `content_type` as
+   * Discord sends them. `generatedBytes` streams that many bytes instead of
+   * `content`; `claimedSize` makes the object say another size than the file has;
+   * `chunked` sends it without a Content-Length.
+   */
+  attachment(
+    filename: string,
+    content: string | Buffer,
+    contentType?: string,
+    delayMs = 0,
+    options: { generatedBytes?: number; claimedSize?: number; chunked?: boolean } = {},
+  ): FakeAttachment {
     const id = snowflake();
     const body = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    this.files.set(`${id}/${filename}`, {
-      body,
+    this.cdn.add(`${id}/${filename}`, {
+      ...(options.generatedBytes === undefined ? { body } : { generatedBytes: options.generatedBytes }),
       contentType: contentType ?? "application/octet-stream",
       delayMs,
+      chunked: options.chunked ?? false,
     });
     const url = `http://127.0.0.1:${this.http.port}/attachments/${id}/${filename}`;
     return {
       id,
       filename,
-      size: body.length,
+      size: options.claimedSize ?? options.generatedBytes ?? body.length,
       url,
       proxy_url: url,
       ...(contentType && { content_type: contentType }),
     };
+  }
+
+  /** What the CDN served of an attachment. */
+  served(attachment: FakeAttachment) {
+    return this.cdn.statsOf(`${attachment.id}/${attachment.filename}`);
   }
 
   /**
@@ -284,10 +304,8 @@ export class FakeDiscord {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const raw = await readBody(req);
     if (url.pathname.startsWith("/attachments/")) {
-      const file = this.files.get(decodeURIComponent(url.pathname.slice("/attachments/".length)));
-      if (file?.delayMs) await new Promise((resolve) => setTimeout(resolve, file.delayMs));
-      if (!file) res.writeHead(404).end();
-      else res.writeHead(200, { "content-type": file.contentType }).end(file.body);
+      const path = decodeURIComponent(url.pathname.slice("/attachments/".length));
+      if (!(await this.cdn.serve(path, req, res))) res.writeHead(404).end();
       return;
     }
     const method = req.method ?? "GET";
