@@ -147,6 +147,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     botId: auth.bot_id ?? "",
     teamId,
     requireMention: config.requireMention,
+    botToken: token,
+    apiUrl: config.apiUrl,
     recovery: options.recovery,
   });
 

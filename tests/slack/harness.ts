@@ -13,7 +13,7 @@ import {
   slackPoster,
 } from "../fakes/slackEvents.js";
 import { FakeSlackSocket } from "../fakes/slackSocket.js";
-import { makeTestBot, type TestBot } from "../helpers/bot.js";
+import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
 export const CURSOR = "▌";
 export const SIGNING_SECRET = "test-signing-secret-123";
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   postBudgets?: EditBudgetSource;
   /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
   recovery?: { heartbeatMs: number };
+  /** The Bot's model and store (provider, vision, store URL, ...). */
+  bot?: TestBotOptions;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   slack.addUser(ALICE);
   slack.addUser(BOB);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
-  const testBot = await makeTestBot();
+  const testBot = await makeTestBot(options.bot);
   const recovery = options.recovery
     ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
         heartbeatMs: options.recovery.heartbeatMs,
