@@ -110,19 +110,10 @@ function hasImages(messages: ChatMessage[]): boolean {
   return messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "image"));
 }
 
-/** The messages with every image replaced by a line, for a model that refused them. */
+/** The messages without their images (each message's text already names its images). */
 function stripImages(messages: ChatMessage[]): ChatMessage[] {
   return messages.map((m) =>
-    typeof m.content === "string"
-      ? m
-      : {
-          ...m,
-          content: m.content.map((p) =>
-            p.type === "image"
-              ? { type: "text" as const, text: `[image ${p.name ?? ""}: not shown to this model]` }
-              : p,
-          ),
-        },
+    typeof m.content === "string" ? m : { ...m, content: m.content.filter((p) => p.type !== "image") },
   );
 }
 
