@@ -3,7 +3,6 @@ export { fitToBudget, type TokenCounter } from "./fit.js";
 export { createStore, KeyvConversationStore } from "./store.js";
 export { tokenCounterFor } from "./tokens.js";
 export type {
-  AttachmentRef,
   Author,
   ConversationStore,
   NewAttachment,
