@@ -14,6 +14,11 @@ export interface StoredMessage {
   at: number;
   /** Set on an assistant answer that was cut off by an error or a stop. */
   incomplete?: boolean;
+  /**
+   * What a user message's files said, for the model: document and text-file
+   * contents, names of files not read. Kept apart from `text` (what the person wrote).
+   */
+  filesText?: string;
   /** Images that came with a user message; their bytes are kept apart (ConversationStore.attachments). */
   attachments?: AttachmentRef[];
 }

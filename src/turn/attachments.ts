@@ -7,23 +7,22 @@ import type { ConversationStore, NewAttachment, StoredMessage } from "../memory/
 import { NO_VISION_NOTE } from "../texts.js";
 import type { Turn } from "./types.js";
 
-/** The question with its files read: the text the model reads, the images to keep, notes for the user. */
+/** The question's files read: their text for the model, the images to keep, notes for the user. */
 interface PreparedQuestion {
-  text: string;
+  filesText: string;
   attachments: NewAttachment[];
   notes: string[];
 }
 
-/** Reads the message's files (src/attachments/) into the question's text and images. */
+/** Reads the message's files (src/attachments/) into text and images. */
 async function prepareQuestion(
-  text: string,
   files: IncomingFile[] | undefined,
   limits: AttachmentLimits,
 ): Promise<PreparedQuestion> {
-  if (!files?.length) return { text, attachments: [], notes: [] };
+  if (!files?.length) return { filesText: "", attachments: [], notes: [] };
   const prepared = await prepareFiles(files, limits);
   return {
-    text: [text, prepared.text].filter((s) => s.length > 0).join("\n\n"),
+    filesText: prepared.text,
     attachments: prepared.images.map((image) => ({
       id: randomUUID(),
       name: image.name,
@@ -73,8 +72,8 @@ export function withImages(
 
 /** The message's files: their text into the question, images to keep, notes for the user (a Bot step). */
 export async function readFiles(turn: Turn, limits: AttachmentLimits): Promise<void> {
-  const prepared = await prepareQuestion(turn.incoming.text, turn.incoming.files, limits);
-  turn.question = prepared.text;
+  const prepared = await prepareQuestion(turn.incoming.files, limits);
+  turn.filesText = prepared.filesText;
   turn.attachments = prepared.attachments;
   turn.notes = prepared.notes;
   if (prepared.attachments.length > 0 && !turn.model.vision) turn.notes.push(NO_VISION_NOTE);

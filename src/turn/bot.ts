@@ -215,10 +215,11 @@ export class Bot {
     if (context?.length && !(await this.store.exists(conversationId))) {
       for (const m of context) await this.store.append(conversationId, m);
     }
-    const text = turn.question ?? turn.incoming.text;
+    const { text } = turn.incoming;
+    const filesText = turn.filesText ? { filesText: turn.filesText } : {};
     turn.generation = await this.store.append(
       conversationId,
-      { role: "user", text, author, at: this.now() },
+      { role: "user", text, author, at: this.now(), ...filesText },
       turn.attachments?.length ? { attachments: turn.attachments } : {},
     );
   }

@@ -19,7 +19,8 @@ export function toModelMessages(history: StoredMessage[], images?: Map<string, s
       if (!m.incomplete) return { role: "assistant", content: m.text };
       return { role: "assistant", content: m.text ? m.text + INCOMPLETE_MARK : INCOMPLETE_MARK.trim() };
     }
-    const content = named && m.author ? `[${m.author.name}] ${m.text}` : m.text;
+    const said = m.filesText ? [m.text, m.filesText].filter((t) => t.length > 0).join("\n\n") : m.text;
+    const content = named && m.author ? `[${m.author.name}] ${said}` : said;
     return images ? withImages({ role: "user", content }, m, images) : { role: "user", content };
   });
 }

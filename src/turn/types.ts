@@ -51,8 +51,8 @@ export interface Turn {
   deltas: number;
   answered: boolean;
   error?: string;
-  /** The question with its files' text; set once they are read. */
-  question?: string;
+  /** What the question's files say, for the model; set once they are read. */
+  filesText?: string;
   /** The question's images, kept with it. */
   attachments?: NewAttachment[];
   /** Sentences about the files shown above the answer (a file refused, no vision). */

@@ -50,8 +50,10 @@ describe("web attachments", () => {
       expect(again[0]!.bytes.equals(image!.bytes)).toBe(true);
 
       const history = (await (await fetch(`${h!.baseUrl}/conversations/${id}`)).json()) as {
-        messages: Array<{ role: string; attachments?: unknown }>;
+        messages: Array<{ role: string; content: string; attachments?: unknown }>;
       };
+      // What the person wrote, and the files by name: not what the files said to the model.
+      expect(history.messages[0]!.content).toBe("what is on this screenshot?");
       expect(history.messages[0]!.attachments).toEqual([{ name: "shot.png", content_type: "image/png" }]);
     });
   }

@@ -87,7 +87,10 @@ export function createAttachments(list, config, notice) {
         const url = await readAsDataUrl(file);
         const type = file.type || "application/octet-stream";
         // A pasted screenshot has no name of its own (browsers call it image.png).
-        const name = file.name && file.name !== "image.png" ? file.name : `pasted-${pending.length + 1}.png`;
+        const name =
+          file.name && file.name !== "image.png"
+            ? file.name
+            : `pasted-${pending.length + 1}.${type.split("/")[1] || "png"}`;
         pending.push({
           name,
           type,
