@@ -24,7 +24,8 @@ if (kind && path) {
   const name = basename(path);
   let t = performance.now();
   const { DEFAULT_ATTACHMENT_LIMITS, prepareFiles } = await import("../../src/attachments/index.js");
-  if (kind === "pdf") await import("unpdf");
+  // What the first file of its kind loads in a running bot (both are imported on first use).
+  await import(kind === "pdf" ? "unpdf" : "sharp");
   const loadMs = performance.now() - t;
   const prepare = () => prepareFiles([{ name, bytes }], DEFAULT_ATTACHMENT_LIMITS);
   const rssBeforeKb = process.memoryUsage().rss / 1024;

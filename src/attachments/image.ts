@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type Sharp } from "sharp";
+import type { Metadata, Sharp } from "sharp";
 import type { ImageMediaType } from "../llm/index.js";
 import type { PreparedImage } from "./types.js";
 
@@ -38,6 +38,8 @@ export class UnreadableImageError extends Error {
  * for anything that is not such an image or does not decode.
  */
 export async function prepareImage(name: string, bytes: Buffer): Promise<PreparedImage> {
+  // Loaded on the first image, not at start-up: libvips is large, and many bots never see an image.
+  const { default: sharp } = await import("sharp");
   const input = () =>
     sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", autoOrient: true, animated: false });
   let meta: Metadata;
