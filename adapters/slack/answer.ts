@@ -85,7 +85,7 @@ export async function answer(
   const nameOf = (id: string) => d.api.userName(id);
   const [files, authorName, text, context] = await Promise.all([
     attached.length > 0
-      ? fetchSlackFiles(attached, d.botToken, d.bot.attachmentLimits, d.apiUrl)
+      ? fetchSlackFiles(attached, d.botToken, d.bot.attachmentLimits, d.apiUrl, log)
       : Promise.resolve([]),
     nameOf(ev.user ?? ""),
     fromSlackText(question, nameOf),

@@ -3,7 +3,9 @@ import {
   downloadFile,
   hostsOf,
   type IncomingFile,
+  SIGN_IN_PAGE,
 } from "../../src/attachments/index.js";
+import type { Logger } from "../../src/log.js";
 
 /**
  * A file on a message, as `message` (subtype `file_share`) and `app_mention`
@@ -42,6 +44,7 @@ export async function fetchSlackFiles(
   token: string,
   limits: AttachmentLimits,
   apiUrl: string | undefined,
+  log: Logger,
 ): Promise<IncomingFile[]> {
   const allowedHosts = [...SLACK_FILE_HOSTS, ...hostsOf(apiUrl)];
   const out: IncomingFile[] = [];
@@ -55,9 +58,16 @@ export async function fetchSlackFiles(
       out.push({ name, ...(f.mimetype ? { contentType: f.mimetype } : {}) });
       continue;
     }
-    out.push(
-      await downloadFile(url, meta, limits, { allowedHosts, headers: { authorization: `Bearer ${token}` } }),
-    );
+    const file = await downloadFile(url, meta, limits, {
+      allowedHosts,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (file.problem === SIGN_IN_PAGE)
+      log.warn(
+        { file: f.id },
+        "Slack sent its sign-in page for a file: add the files:read scope to the app (manifest.yml) and reinstall it",
+      );
+    out.push(file);
   }
   return out;
 }

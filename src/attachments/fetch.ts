@@ -12,6 +12,10 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
+/** The problem of a file the platform answered with a web page (Slack: the app lacks files:read). */
+export const SIGN_IN_PAGE =
+  "could not be downloaded: the platform sent a sign-in page instead (a missing permission?)";
+
 /** Redirects followed, each to an allowed host only. */
 const MAX_REDIRECTS = 3;
 
@@ -42,7 +46,7 @@ export async function downloadFile(
     const type = res.headers.get("content-type") ?? "";
     if (/^text\/html/i.test(type) && !/\.html?$/i.test(meta.name)) {
       await res.body?.cancel();
-      return { ...file, problem: "could not be downloaded (the platform sent a web page instead)" };
+      return { ...file, problem: SIGN_IN_PAGE };
     }
     const declared = Number(res.headers.get("content-length") ?? Number.NaN);
     if (!plan.partial && declared > plan.maxBytes) {

@@ -61,13 +61,15 @@ export class FakeSlack extends FakeSlackWorkspace {
    * bot token gets one; without it Slack answers 200 with its sign-in page.
    */
   readonly files = new FileHost(
-    (req) => req.headers.authorization === `Bearer ${this.botToken}`,
+    (req) => this.filesReadScope && req.headers.authorization === `Bearer ${this.botToken}`,
     (res) =>
       res
         .writeHead(200, { "content-type": "text/html; charset=utf-8" })
         .end("<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"),
   );
   private fileSeq = 0;
+  /** false: the app was installed without files:read, so no token gets a file. */
+  filesReadScope = true;
 
   private constructor(options: FakeSlackOptions) {
     super(options);

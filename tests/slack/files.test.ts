@@ -129,6 +129,19 @@ describe("Slack files", () => {
     expect(allText(h!.testBot.fake.lastBody)).toContain("look");
   });
 
+  it("says so when Slack sends its sign-in page instead of the file (no files:read scope)", async () => {
+    await start();
+    h!.slack.filesReadScope = false;
+    const png = h!.slack.upload("shot.png", await drawPng(100, 100), "image/png");
+    const ts = await mentionWithFiles("see this?", [png]);
+    const text = await answerIn(ts);
+    expect(text).toContain(
+      "_shot.png could not be downloaded: the platform sent a sign-in page instead (a missing permission?)._",
+    );
+    expect(h!.logs.some((l) => String(l.msg).includes("files:read"))).toBe(true);
+    expect(imagesIn(h!.testBot.fake.lastBody)).toHaveLength(0);
+  });
+
   it("tells the user when the model cannot see images, and answers the text", async () => {
     await start({ bot: { vision: false } });
     const png = h!.slack.upload("chart.png", await drawPng(300, 200), "image/png");
