@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type AttachmentLimits, type IncomingFile, prepareFiles } from "../attachments/index.js";
 import { VisionUnsupportedError } from "../errors.js";
-import type { ChatMessage, ContentPart, ImageMediaType } from "../llm/index.js";
+import type { ChatMessage, ChatModel, ContentPart, ImageMediaType } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import type { ConversationStore, NewAttachment, StoredMessage } from "../memory/index.js";
 import { NO_VISION_NOTE } from "../texts.js";
@@ -33,6 +33,17 @@ async function prepareQuestion(
     })),
     notes: prepared.notes,
   };
+}
+
+/**
+ * Models that refused images in this process although configured with
+ * vision: later turns send them none, rather than a request that fails first.
+ */
+const refusedImages = new WeakSet<ChatModel>();
+
+/** Whether to send images to `model`: it has vision, and has not refused them. */
+export function seesImages(model: ChatModel): boolean {
+  return model.vision && !refusedImages.has(model);
 }
 
 /** The bytes of every image the history still references and the store still keeps. */
@@ -76,7 +87,7 @@ export async function readFiles(turn: Turn, limits: AttachmentLimits): Promise<v
   turn.filesText = prepared.filesText;
   turn.attachments = prepared.attachments;
   turn.notes = prepared.notes;
-  if (prepared.attachments.length > 0 && !turn.model.vision) turn.notes.push(NO_VISION_NOTE);
+  if (prepared.attachments.length > 0 && !seesImages(turn.model)) turn.notes.push(NO_VISION_NOTE);
 }
 
 /**
@@ -97,7 +108,11 @@ export async function* withFileNotes(
     yield* stream(messages);
   } catch (err) {
     if (!(err instanceof VisionUnsupportedError) || turn.deltas > 0 || !hasImages(messages)) throw err;
-    log.warn({ conversationId: turn.incoming.conversationId, err }, "the model refused images");
+    log.warn(
+      { conversationId: turn.incoming.conversationId, err },
+      "the model refused images; none are sent to it from now on (set LLM_VISION=false to say so)",
+    );
+    refusedImages.add(turn.model);
     turn.error = undefined;
     if (!turn.notes?.includes(NO_VISION_NOTE)) yield notesText([NO_VISION_NOTE]);
     yield* stream(stripImages(messages));

@@ -12,7 +12,7 @@ import {
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
-import { loadImages, readFiles, withFileNotes } from "./attachments.js";
+import { loadImages, readFiles, seesImages, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
@@ -231,7 +231,7 @@ export class Bot {
   private async prompt(turn: Turn): Promise<ChatMessage[]> {
     const { conversationId } = turn.incoming;
     const history = await this.store.history(conversationId);
-    const images = turn.model.vision ? await loadImages(this.store, conversationId, history) : undefined;
+    const images = seesImages(turn.model) ? await loadImages(this.store, conversationId, history) : undefined;
     return fitToBudget(
       this.systemPrompt,
       toModelMessages(history, images),

@@ -162,6 +162,15 @@ describe("web attachments", () => {
     expect(h!.fake.requests).toHaveLength(2);
     expect(imagesIn(h!.fake.requests[0]!.body)).toHaveLength(1);
     expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
+
+    // The next image goes to it no more: one request, and the same note.
+    const next = await chat({
+      message: "and this?",
+      attachments: [{ name: "q.png", content_type: "image/png", data: b64(await drawPng(32, 32)) }],
+    });
+    expect(((await next.json()) as { response: string }).response.startsWith(NO_VISION)).toBe(true);
+    expect(h!.fake.requests).toHaveLength(3);
+    expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
   });
 
   it("DELETE /conversations/:id deletes its stored images", async () => {
