@@ -42,19 +42,24 @@ async function prepareQuestion(
 const refusedImages = new WeakSet<ChatModel>();
 
 /** Whether to send images to `model`: it has vision, and has not refused them. */
-export function seesImages(model: ChatModel): boolean {
+function seesImages(model: ChatModel): boolean {
   return model.vision && !refusedImages.has(model);
 }
 
-/** The bytes of every image the history still references and the store still keeps. */
-export async function loadImages(
+/**
+ * The bytes of every image the history still references and the store still
+ * keeps; undefined for a model that is sent no images.
+ */
+export async function imagesFor(
+  model: ChatModel,
   store: ConversationStore,
-  conversationId: string,
+  incoming: { conversationId: string },
   history: StoredMessage[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, string> | undefined> {
+  if (!seesImages(model)) return undefined;
   const ids = history.flatMap((m) => m.attachments?.map((a) => a.id) ?? []);
   if (ids.length === 0) return new Map();
-  return store.attachments(conversationId, ids);
+  return store.attachments(incoming.conversationId, ids);
 }
 
 /** A user message with its kept images as image parts after its text; one no longer kept is named. */

@@ -12,7 +12,7 @@ import {
 } from "../memory/index.js";
 import type { TurnLock } from "../replicas/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
-import { loadImages, readFiles, seesImages, withFileNotes } from "./attachments.js";
+import { imagesFor, readFiles, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
@@ -211,33 +211,22 @@ export class Bot {
 
   /** Stores the place's earlier messages (into an empty conversation only), then the question. */
   private async rememberQuestion(turn: Turn): Promise<void> {
-    const { conversationId, context, author } = turn.incoming;
+    const { conversationId, context, text, author } = turn.incoming;
     if (context?.length && !(await this.store.exists(conversationId))) {
       for (const m of context) await this.store.append(conversationId, m);
     }
-    const { text } = turn.incoming;
-    const filesText = turn.filesText ? { filesText: turn.filesText } : {};
-    turn.generation = await this.store.append(
-      conversationId,
-      { role: "user", text, author, at: this.now(), ...filesText },
-      turn.attachments?.length ? { attachments: turn.attachments } : {},
-    );
+    const question = { role: "user", text, author, at: this.now(), filesText: turn.filesText } as const;
+    turn.generation = await this.store.append(conversationId, question, { attachments: turn.attachments });
   }
 
-  /**
-   * The system prompt and the newest history that fits the model's context
-   * budget; kept images go along while they fit (to a model with vision).
-   */
+  /** The system prompt and the newest history (kept images too, while they fit) that fits the budget. */
   private async prompt(turn: Turn): Promise<ChatMessage[]> {
-    const { conversationId } = turn.incoming;
-    const history = await this.store.history(conversationId);
-    const images = seesImages(turn.model) ? await loadImages(this.store, conversationId, history) : undefined;
-    return fitToBudget(
-      this.systemPrompt,
-      toModelMessages(history, images),
-      this.contextTokens,
-      this.countTokens,
+    const history = await this.store.history(turn.incoming.conversationId);
+    const messages = toModelMessages(
+      history,
+      await imagesFor(turn.model, this.store, turn.incoming, history),
     );
+    return fitToBudget(this.systemPrompt, messages, this.contextTokens, this.countTokens);
   }
 
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
