@@ -1,3 +1,4 @@
+import { runAttachmentBench } from "./attachments/index.js";
 import { runDiscordBench } from "./discord.js";
 import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   replicas: () => runReplicaBench(),
   settings: () => runSettingsBench(),
   discord: () => runDiscordBench(),
+  attachments: () => runAttachmentBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

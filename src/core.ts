@@ -41,6 +41,10 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
   const store = createStore(config.store.url, {
     maxMessages: config.store.maxMessages,
     ttlMs: config.store.ttlMs,
+    attachments: {
+      maxAttachments: config.store.maxAttachments,
+      maxAttachmentBytes: config.store.maxAttachmentBytes,
+    },
     log,
   });
   log.info(`Memory: ${redactUrl(config.store.url)}`);
@@ -61,6 +65,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     log,
     systemPrompt: config.llm.systemPrompt,
     settings,
+    attachments: config.attachments,
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
   });
@@ -105,6 +110,7 @@ async function chooseModels(config: Config, log: Logger): Promise<Models> {
         contextTokens: llm.contextTokens,
         maxOutputTokens: llm.maxOutputTokens,
         temperature: llm.temperature,
+        vision: llm.vision,
       });
       config.defaultModel = found;
       log.info(`Model: nothing configured, but Ollama answers at ${OLLAMA_URL}: using its model ${found}`);

@@ -1,4 +1,4 @@
-import { RESTART_NOTE } from "./texts.js";
+import { NO_VISION_NOTE, RESTART_NOTE } from "./texts.js";
 
 /**
  * Every error of this program carries a stable `code` from the lists below;
@@ -19,6 +19,7 @@ export type ChatErrorCode =
   | "timeout"
   | "aborted"
   | "bad_request"
+  | "vision_unsupported"
   | "not_configured"
   | "unavailable"
   | "nothing_to_regenerate"
@@ -171,6 +172,13 @@ export class NothingToRegenerateError extends ChatError {
 export class BadRequestError extends ChatError {
   constructor(message: string, cause?: unknown) {
     super("bad_request", message, "The model refused the request as invalid.", { cause });
+  }
+}
+
+/** The model refused image input: it has no vision. The turn retries without the images. */
+export class VisionUnsupportedError extends ChatError {
+  constructor(message: string, cause?: unknown) {
+    super("vision_unsupported", message, NO_VISION_NOTE, { cause });
   }
 }
 

@@ -79,7 +79,14 @@ async function startSurfaces(
       start: async () => {
         const modelStatus = () =>
           core.models.default ? { configured: true } : { configured: false, message: NO_MODEL_HELP };
-        http = await createWebServer({ bot, turns, config: { ...config.web, cursor }, log, modelStatus });
+        http = await createWebServer({
+          bot,
+          turns,
+          config: { ...config.web, cursor },
+          log,
+          modelStatus,
+          maxUploadBytes: config.attachments.webMaxUploadBytes,
+        });
         return webSurface(turns);
       },
     },

@@ -20,3 +20,6 @@ export const DISCORD_TOKEN_REJECTED =
 export function slackTokenRejected(slackCode: string): string {
   return `Slack rejected SLACK_BOT_TOKEN (auth.test: ${slackCode}). Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions into .env.`;
 }
+
+/** Shown above an answer when the question had images the model cannot see (LLM_VISION=false, or it refused them). */
+export const NO_VISION_NOTE = "This model cannot see images, so I answered the text only.";

@@ -51,6 +51,32 @@ describe("loadConfig", () => {
     }
   });
 
+  it("reads the attachment limits and whether the model sees images", () => {
+    const defaults = loadConfig({ env: {} });
+    expect(defaults.llm.vision).toBe(true);
+    expect(defaults.attachments).toEqual({
+      maxFileBytes: 20 * 1024 * 1024,
+      maxFiles: 5,
+      maxImages: 4,
+      maxDocumentChars: 50_000,
+      webMaxUploadBytes: 20 * 1024 * 1024,
+    });
+    expect(defaults.store).toMatchObject({ maxAttachments: 10, maxAttachmentBytes: 20 * 1024 * 1024 });
+    const set = loadConfig({
+      env: {
+        LLM_VISION: "false",
+        ATTACHMENT_MAX_FILE_MB: "5",
+        WEB_MAX_UPLOAD_MB: "0",
+        MEMORY_MAX_ATTACHMENTS: "2",
+      },
+    });
+    expect(set.llm.vision).toBe(false);
+    expect(set.attachments.maxFileBytes).toBe(5 * 1024 * 1024);
+    expect(set.attachments.webMaxUploadBytes).toBe(0);
+    expect(set.store.maxAttachments).toBe(2);
+    expect(() => loadConfig({ env: { ATTACHMENT_MAX_FILE_MB: "0" } })).toThrow(/ATTACHMENT_MAX_FILE_MB/);
+  });
+
   it("Slack needs a way to receive events", () => {
     expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: "xoxb-1" } })).toThrow(
       /SLACK_APP_TOKEN.*SLACK_SIGNING_SECRET/,

@@ -1,7 +1,8 @@
-import { cleanContent, type Message, MessageReferenceType, MessageType } from "discord.js";
+import { type Attachment, cleanContent, type Message, MessageReferenceType, MessageType } from "discord.js";
+import type { AttachmentLimits, IncomingFile } from "../../src/attachments/index.js";
 import type { Logger } from "../../src/log.js";
 import type { Author, StoredMessage } from "../../src/memory/index.js";
-import { describeAttachments } from "./attachments.js";
+import { fetchAttachments } from "./attachments.js";
 import { EMPTY_HINT } from "./texts.js";
 
 /**
@@ -18,6 +19,10 @@ export interface ContextOptions {
   botId: string;
   cursor: string;
   log: Logger;
+  /** What of a pointed-at message's attachments to download (the Bot's limits). */
+  attachments: AttachmentLimits;
+  /** DISCORD_API_URL: attachments may come from its host too (tests, proxies). */
+  apiUrl: string | undefined;
 }
 
 /**
@@ -71,13 +76,20 @@ async function storedOf(m: Message, options: ContextOptions): Promise<StoredMess
  * conversation already holds).
  * @see https://discord.com/developers/docs/resources/message#message-reference-content-attribution-forwards
  */
-export async function pointedAt(message: Message, options: ContextOptions): Promise<string> {
+export async function pointedAt(
+  message: Message,
+  options: ContextOptions,
+): Promise<{ text: string; files: IncomingFile[] }> {
   const parts: string[] = [];
+  const files: IncomingFile[] = [];
+  // Their attachments are read like the message's own (images, PDFs, text files), within the same caps.
+  const attach = async (from: Iterable<Attachment>) =>
+    files.push(...(await fetchAttachments(from, options.attachments, options.apiUrl)));
   const reference = message.reference;
   if (reference?.type === MessageReferenceType.Forward) {
     for (const snapshot of message.messageSnapshots.values()) {
-      const attached = await describeAttachments(snapshot.attachments.values(), options.log);
-      parts.push(section("Forwarded message:", readable(snapshot, message), attached));
+      await attach(snapshot.attachments.values());
+      parts.push(section("Forwarded message:", readable(snapshot, message)));
     }
   } else if (reference?.messageId) {
     const replied = await message.fetchReference().catch((err: unknown) => {
@@ -88,14 +100,14 @@ export async function pointedAt(message: Message, options: ContextOptions): Prom
       return undefined;
     });
     if (replied && replied.author?.id !== options.botId) {
-      const attached = await describeAttachments(replied.attachments.values(), options.log);
+      await attach(replied.attachments.values());
       const text = [readable(replied, message), forwardedText(replied)]
         .filter((s) => s.length > 0)
         .join("\n\n");
-      parts.push(section(`In reply to this message by ${authorOf(replied).name}:`, text, attached));
+      parts.push(section(`In reply to this message by ${authorOf(replied).name}:`, text));
     }
   }
-  return parts.join("\n\n");
+  return { text: parts.join("\n\n"), files };
 }
 
 /** The bot's own message a reply points at, as the answer a new conversation continues from. */
@@ -106,10 +118,10 @@ export async function repliedAnswer(message: Message, options: ContextOptions): 
   return text && text !== EMPTY_HINT ? [{ role: "assistant", text, at: replied.createdTimestamp }] : [];
 }
 
-/** A heading, the text quoted (so it reads apart from the question), and the attachments after it. */
-function section(heading: string, text: string, attached: string): string {
+/** A heading and the text quoted, so it reads apart from the question. */
+function section(heading: string, text: string): string {
   const quoted = text.length > 0 ? text.replace(/^/gm, "> ") : "";
-  return [heading, quoted, attached].filter((s) => s.length > 0).join("\n");
+  return [heading, quoted].filter((s) => s.length > 0).join("\n");
 }
 
 /** The text of a forward's snapshots, for a message read as context. */

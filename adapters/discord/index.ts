@@ -187,6 +187,8 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
         settings: options.settings,
         access: options.access,
         cursor,
+        attachments: bot.attachmentLimits,
+        apiUrl: config.apiUrl,
         log,
       });
       if (decision.kind === "ignore") return;

@@ -1,9 +1,10 @@
 import { cleanContent, type Message } from "discord.js";
+import type { AttachmentLimits } from "../../src/attachments/index.js";
 import type { Logger } from "../../src/log.js";
 import type { StateStore, StoredMessage } from "../../src/memory/index.js";
 import type { Access, Actor, Place, PlaceSettings, Refusal } from "../../src/settings/index.js";
 import type { Incoming } from "../../src/turn/index.js";
-import { describeAttachments } from "./attachments.js";
+import { fetchAttachments } from "./attachments.js";
 import { pointedAt, repliedAnswer, threadContext } from "./context.js";
 import { answerKey, channelConversation, dmConversation, threadConversation, threadKey } from "./places.js";
 
@@ -25,6 +26,10 @@ export interface ReadOptions {
   access: Access;
   /** The renderer's cursor, taken out of the bot's own messages read as context. */
   cursor: string;
+  /** What of the attachments to download (the Bot's limits). */
+  attachments: AttachmentLimits;
+  /** DISCORD_API_URL: attachments may come from its host too (tests, proxies). */
+  apiUrl: string | undefined;
   log: Logger;
 }
 
@@ -77,13 +82,14 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
   const refusal = options.access.check(where, actor);
   if (refusal) return { kind: "refused", refusal, actor };
 
-  const [pointed, attached] = await Promise.all([
+  const [pointed, own] = await Promise.all([
     pointedAt(message, options),
-    describeAttachments(message.attachments.values(), options.log),
+    fetchAttachments(message.attachments.values(), options.attachments, options.apiUrl),
   ]);
   const said = readableText(message.content, message, botId, botRoleIds);
-  const text = [pointed, said, attached].filter((s) => s.length > 0).join("\n\n");
-  if (text.length === 0) return { kind: "hint" };
+  const text = [pointed.text, said].filter((s) => s.length > 0).join("\n\n");
+  const files = [...pointed.files, ...own];
+  if (text.length === 0 && files.length === 0) return { kind: "hint" };
   const place = await placeOf(message, { ...options, repliesToBot, readThread: inThread && !joined });
   return {
     kind: "answer",
@@ -95,6 +101,7 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
       platform: "discord",
       place: where,
       ...(place.context.length > 0 && { context: place.context }),
+      ...(files.length > 0 ? { files } : {}),
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
+import { fetchSlackFiles, type SlackFile } from "./files.js";
 import { fromSlackText, stripMention } from "./format.js";
 import { SlackReply } from "./reply.js";
 import { slackPlace } from "./settings.js";
@@ -27,6 +28,10 @@ export interface SlackDeps {
   /** The workspace from auth.test, for payloads that do not say. */
   teamId: string;
   requireMention: boolean;
+  /** The bot token, sent only to Slack's file host to download a message's files. */
+  botToken: string;
+  /** SLACK_API_URL: files may come from its host too (tests, proxies). */
+  apiUrl: string | undefined;
   /** Remembers messages being streamed so a crash never leaves a cursor (src/replicas/recovery.ts). */
   recovery?: CrashRecovery;
   /** Per-place settings (reply-to-all here; the Bot reads the rest) and the /chatbot command. */
@@ -45,6 +50,7 @@ export interface SlackMessage {
   subtype?: string;
   bot_id?: string;
   channel_type?: string;
+  files?: SlackFile[];
 }
 
 /** Where a turn happens: its conversation id, and the thread the answer goes to (none: top level of a DM). */
@@ -72,7 +78,8 @@ export async function answer(
   signal: AbortSignal,
 ) {
   const log = d.log.child({ conversationId: place.conversationId });
-  if (question === "") {
+  const attached = ev.files ?? [];
+  if (question === "" && attached.length === 0) {
     await say(d, place, hintText(d, place));
     return;
   }
@@ -82,7 +89,10 @@ export async function answer(
     return;
   }
   const nameOf = (id: string) => d.api.userName(id);
-  const [authorName, text, context] = await Promise.all([
+  const [files, authorName, text, context] = await Promise.all([
+    attached.length > 0
+      ? fetchSlackFiles(attached, d.botToken, d.bot.attachmentLimits, d.apiUrl, log)
+      : Promise.resolve([]),
     nameOf(ev.user ?? ""),
     fromSlackText(question, nameOf),
     threadContext(d, ev, place).catch(async (err: unknown) => {
@@ -118,6 +128,7 @@ export async function answer(
       platform: "slack",
       place: slackPlace(place.team, place.channel, place.isDm),
       ...(context?.length ? { context } : {}),
+      ...(files.length > 0 ? { files } : {}),
     },
     signal,
   );

@@ -152,6 +152,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     botId: auth.bot_id ?? "",
     teamId,
     requireMention: config.requireMention,
+    botToken: token,
+    apiUrl: config.apiUrl,
     recovery: options.recovery,
     settings: options.settings,
     access: options.access,

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { IncomingFile } from "../../src/attachments/index.js";
 import { toChatError, UnavailableError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import type { Bot, Incoming, TurnTracker } from "../../src/turn/index.js";
+import { parseAttachments } from "./attachments.js";
 import { errorBody, statusForChatError, WebError } from "./http.js";
 import { SseWriter } from "./sse.js";
 
@@ -15,6 +17,8 @@ export interface ApiDeps {
   maxMessageChars: number;
   /** Comment lines keep proxies from closing a stream while the model is silent (ms). */
   heartbeatMs: number;
+  /** Decoded bytes of all `attachments` of one request; 0 refuses attachments. */
+  maxUploadBytes: number;
 }
 
 /** A validated chat request. */
@@ -23,6 +27,7 @@ interface ChatRequest {
   /** The bare uuid the client sees. */
   conversationId: string;
   stream: boolean;
+  files: IncomingFile[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,7 +51,8 @@ function parseConversationId(value: unknown): string {
   return value.toLowerCase();
 }
 
-function parseChatBody(request: FastifyRequest, maxMessageChars: number): ChatRequest {
+function parseChatBody(request: FastifyRequest, deps: ApiDeps): ChatRequest {
+  const { maxMessageChars } = deps;
   const body = request.body;
   if (body === undefined) {
     if (!request.headers["content-type"]) {
@@ -61,12 +67,19 @@ function parseChatBody(request: FastifyRequest, maxMessageChars: number): ChatRe
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new WebError(400, "invalid_request", 'The body must be a JSON object like {"message": "..."}.');
   }
-  const { message, conversation_id: id, stream } = body as Record<string, unknown>;
+  const { message, conversation_id: id, stream, attachments } = body as Record<string, unknown>;
+  const files = parseAttachments(attachments, {
+    maxFileBytes: deps.bot.attachmentLimits.maxFileBytes,
+    maxFiles: deps.bot.attachmentLimits.maxFiles,
+    maxUploadBytes: deps.maxUploadBytes,
+  });
   if (message === undefined || message === null) {
     throw new WebError(400, "invalid_request", "message is required.");
   }
   if (typeof message !== "string") throw new WebError(400, "invalid_request", "message must be a string.");
-  if (message.trim() === "") throw new WebError(400, "invalid_request", "message is empty.");
+  // A file alone is a question too ("what is this?" goes without saying).
+  if (message.trim() === "" && files.length === 0)
+    throw new WebError(400, "invalid_request", "message is empty.");
   if (message.length > maxMessageChars) {
     throw new WebError(
       413,
@@ -78,7 +91,7 @@ function parseChatBody(request: FastifyRequest, maxMessageChars: number): ChatRe
     throw new WebError(400, "invalid_request", "stream must be true or false.");
   }
   const conversationId = id === undefined || id === null ? randomUUID() : parseConversationId(id);
-  return { message, conversationId, stream: stream === true };
+  return { message, conversationId, stream: stream === true, files };
 }
 
 function incomingFor(chat: ChatRequest): Incoming {
@@ -87,6 +100,7 @@ function incomingFor(chat: ChatRequest): Incoming {
     author: { id: "web", name: "web user" },
     text: chat.message,
     platform: "web",
+    ...(chat.files.length > 0 ? { files: chat.files } : {}),
   };
 }
 
@@ -188,14 +202,14 @@ async function answerStreaming(
 /** POST /chat, POST /chat/stream, GET and DELETE /conversations/:id. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/chat", async (request, reply) => {
-    const chat = parseChatBody(request, deps.maxMessageChars);
+    const chat = parseChatBody(request, deps);
     return tracked(deps, chat, (stopped) =>
       chat.stream ? answerStreaming(deps, chat, reply, stopped) : answerWhole(deps, chat, reply, stopped),
     );
   });
 
   app.post("/chat/stream", async (request, reply) => {
-    const chat = parseChatBody(request, deps.maxMessageChars);
+    const chat = parseChatBody(request, deps);
     return tracked(deps, chat, (stopped) => answerStreaming(deps, chat, reply, stopped));
   });
 
@@ -212,6 +226,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         role: m.role,
         content: m.text,
         ...(m.incomplete ? { incomplete: true } : {}),
+        ...(m.attachments?.length
+          ? { attachments: m.attachments.map((a) => ({ name: a.name, content_type: a.mediaType })) }
+          : {}),
       })),
     };
   });

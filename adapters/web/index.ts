@@ -11,6 +11,7 @@ import type { Logger } from "../../src/log.js";
 import { NO_MODEL_HELP } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
 import { registerApiRoutes } from "./api.js";
+import { chatBodyLimitBytes } from "./attachments.js";
 import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
 import { registerPageRoutes } from "./page.js";
 
@@ -31,10 +32,9 @@ export interface WebServerOptions {
   modelStatus?: () => { configured: boolean; message?: string };
   /** Interval of SSE comment lines during model silence (ms); default 15,000. */
   heartbeatMs?: number;
+  /** Decoded bytes of all `attachments` of one chat request (WEB_MAX_UPLOAD_MB); default 20 MB, 0 refuses them. */
+  maxUploadBytes?: number;
 }
-
-/** JSON escapes can make a message up to 6 bytes per character; leave room for the rest of the body. */
-const bytesForChars = (chars: number) => Math.max(1024 * 1024, chars * 6 + 64 * 1024);
 
 /**
  * Builds the web adapter: the chat API (POST /chat, POST /chat/stream as SSE,
@@ -44,6 +44,7 @@ const bytesForChars = (chars: number) => Math.max(1024 * 1024, chars * 6 + 64 * 
  */
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const { bot, config } = options;
+  const maxUploadBytes = options.maxUploadBytes ?? 20 * 1024 * 1024;
   const log = options.log.child({ component: "web" });
   const modelStatus =
     options.modelStatus ??
@@ -58,7 +59,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   installErrorHandlers(app, log);
 
   await app.register(async (api) => {
-    installJsonParser(api, bytesForChars(config.maxMessageChars));
+    installJsonParser(api, chatBodyLimitBytes(config.maxMessageChars, maxUploadBytes));
     installCors(api, config.corsOrigins);
     api.addHook("onRequest", requireApiKey(config.apiKey));
     registerApiRoutes(api, {
@@ -67,6 +68,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
       log,
       maxMessageChars: config.maxMessageChars,
       heartbeatMs: options.heartbeatMs ?? 15_000,
+      maxUploadBytes,
     });
     if (config.corsOrigins.length > 0) {
       // Preflights are answered by the CORS hook; these routes only make them reachable.
@@ -81,6 +83,9 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
       cursor: config.cursor,
       authRequired: config.apiKey !== undefined,
       maxMessageChars: config.maxMessageChars,
+      maxUploadBytes,
+      maxFileBytes: bot.attachmentLimits.maxFileBytes,
+      maxFiles: maxUploadBytes > 0 ? bot.attachmentLimits.maxFiles : 0,
       model: modelStatus(),
     }));
   });

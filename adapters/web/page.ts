@@ -11,6 +11,10 @@ export interface PageConfig {
   /** Whether API routes need `Authorization: Bearer <key>` (the page then asks for it). */
   authRequired: boolean;
   maxMessageChars: number;
+  /** What the page may attach: total bytes per message, bytes per file, files per message (0: none). */
+  maxUploadBytes: number;
+  maxFileBytes: number;
+  maxFiles: number;
   model: { configured: boolean; message?: string };
 }
 
@@ -47,6 +51,7 @@ function loadAssets(): Record<string, Asset> {
     "/": read(join(pageDir, "index.html"), "text/html; charset=utf-8"),
     "/assets/app.js": read(join(pageDir, "app.js"), "text/javascript; charset=utf-8"),
     "/assets/sse.js": read(join(pageDir, "sse.js"), "text/javascript; charset=utf-8"),
+    "/assets/files.js": read(join(pageDir, "files.js"), "text/javascript; charset=utf-8"),
     "/assets/markdown.js": read(join(pageDir, "markdown.js"), "text/javascript; charset=utf-8"),
     "/assets/app.css": read(join(pageDir, "app.css"), "text/css; charset=utf-8"),
     "/assets/markdown.css": read(join(pageDir, "markdown.css"), "text/css; charset=utf-8"),

@@ -35,6 +35,7 @@ const modelEntry = z.strictObject({
   context_tokens: z.number().int().min(256).max(10_000_000).optional(),
   max_output_tokens: z.number().int().min(1).max(1_000_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  vision: z.boolean({ error: "accepts true or false" }).optional(),
 });
 
 const access = z.strictObject({

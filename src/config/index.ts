@@ -40,9 +40,16 @@ const schema = z.object({
   LLM_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_CONTEXT_TOKENS: int(16_000, 256, 10_000_000),
+  LLM_VISION: bool(true),
+  ATTACHMENT_MAX_FILE_MB: int(20, 1, 1024),
+  ATTACHMENT_MAX_FILES: int(5, 0, 100),
+  ATTACHMENT_MAX_IMAGES: int(4, 0, 100),
+  ATTACHMENT_MAX_DOCUMENT_CHARS: int(50_000, 100, 10_000_000),
   STORE_URL: url(["sqlite:", "redis:", "rediss:", "postgres:", "postgresql:"]),
   MEMORY_MAX_MESSAGES: int(100, 2, 100_000),
   MEMORY_TTL_DAYS: int(30, 1, 3650),
+  MEMORY_MAX_ATTACHMENTS: int(10, 0, 10_000),
+  MEMORY_MAX_ATTACHMENT_MB: int(20, 0, 100_000),
   TURN_LOCK_LEASE_MS: int(30_000, 1_000, 600_000),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   PORT: int(3000, 0, 65_535),
@@ -51,6 +58,7 @@ const schema = z.object({
   WEB_API_KEY: str(),
   WEB_CORS_ORIGINS: str(),
   WEB_MAX_MESSAGE_CHARS: int(10_000, 1, 1_000_000),
+  WEB_MAX_UPLOAD_MB: int(20, 0, 1024),
   METRICS_ENABLED: bool(false),
   STREAM_CURSOR: str(),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0, 600_000),
@@ -80,6 +88,8 @@ export const DEFAULT_MODELS: Record<Provider, string> = {
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant in a team chat. Answer concisely and use Markdown where it helps. " +
   "Several people may write in one conversation; each of their messages starts with their name in brackets.";
+
+const MB = 1024 * 1024;
 
 export const DEFAULT_STORE_URL = "sqlite://./data/chatbot.sqlite";
 
@@ -132,6 +142,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
     idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
     maxRetries: e.LLM_MAX_RETRIES,
     contextTokens: e.LLM_CONTEXT_TOKENS,
+    vision: e.LLM_VISION,
   };
   const models = fileRead.file ? modelsOf(fileRead.file, llm, env, problems) : envModels(llm);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -149,11 +160,20 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       allowRoles: access?.allow_roles ?? [],
       dms: access?.dms ?? true,
     },
+    attachments: {
+      maxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
+      maxFiles: e.ATTACHMENT_MAX_FILES,
+      maxImages: e.ATTACHMENT_MAX_IMAGES,
+      maxDocumentChars: e.ATTACHMENT_MAX_DOCUMENT_CHARS,
+      webMaxUploadBytes: e.WEB_MAX_UPLOAD_MB * MB,
+    },
     admins: fileRead.file?.admins ?? [],
     store: {
       url: e.STORE_URL ?? DEFAULT_STORE_URL,
       maxMessages: e.MEMORY_MAX_MESSAGES,
       ttlMs: e.MEMORY_TTL_DAYS * 24 * 3600 * 1000,
+      maxAttachments: e.MEMORY_MAX_ATTACHMENTS,
+      maxAttachmentBytes: e.MEMORY_MAX_ATTACHMENT_MB * MB,
       lockLeaseMs: e.TURN_LOCK_LEASE_MS,
     },
     logLevel: (e.LOG_LEVEL?.toLowerCase() ?? "info") as Config["logLevel"],

@@ -15,6 +15,7 @@ export function envModels(llm: LlmConfig): ModelConfig[] {
       contextTokens: llm.contextTokens,
       maxOutputTokens: llm.maxOutputTokens,
       temperature: llm.temperature,
+      vision: llm.vision,
     },
   ];
 }
@@ -47,6 +48,7 @@ export function modelsOf(
       contextTokens: m.context_tokens ?? llm.contextTokens,
       maxOutputTokens: m.max_output_tokens ?? llm.maxOutputTokens,
       temperature: m.temperature ?? llm.temperature,
+      vision: m.vision ?? llm.vision,
     };
   });
 }

@@ -21,6 +21,25 @@ export interface LlmConfig {
   maxRetries: number;
   /** Input budget for history + system prompt, in tokens. */
   contextTokens: number;
+  /** Whether the model accepts images (LLM_VISION); false: images are not sent and the user is told. */
+  vision: boolean;
+}
+
+/** How much of a message's files is read; the same shape as src/attachments/'s AttachmentLimits. */
+export interface AttachmentsConfig {
+  /** Largest file downloaded or accepted (bytes); refused before downloading when the platform says. */
+  maxFileBytes: number;
+  /** Files read per message; later ones are only named. */
+  maxFiles: number;
+  /** Images sent to the model per message. */
+  maxImages: number;
+  /** Characters of text kept per document (PDF, DOCX, text file). */
+  maxDocumentChars: number;
+  /**
+   * The web API: decoded bytes of all `attachments` of one request
+   * (WEB_MAX_UPLOAD_MB; 0 refuses attachments). The request body limit grows by its base64 size.
+   */
+  webMaxUploadBytes: number;
 }
 
 /** One model the bot may use (the environment's single model, or an entry of CONFIG_FILE's `models:`). */
@@ -37,6 +56,8 @@ export interface ModelConfig {
   contextTokens: number;
   maxOutputTokens: number;
   temperature: number | undefined;
+  /** Whether it accepts images (a model's `vision:`; LLM_VISION for the environment's model). */
+  vision: boolean;
 }
 
 /**
@@ -56,6 +77,7 @@ export interface AccessConfig {
 
 export interface Config {
   llm: LlmConfig;
+  attachments: AttachmentsConfig;
   /** Every model the bot may use; empty when none is configured. */
   models: ModelConfig[];
   /** The name of the model places use unless set otherwise; undefined when there is none. */
@@ -67,6 +89,10 @@ export interface Config {
     url: string;
     maxMessages: number;
     ttlMs: number;
+    /** Images kept per conversation (the oldest go first). */
+    maxAttachments: number;
+    /** Bytes of images kept per conversation. */
+    maxAttachmentBytes: number;
     /** With Redis/Postgres: how long a crashed replica's turn lock blocks its conversation (ms). */
     lockLeaseMs: number;
   };

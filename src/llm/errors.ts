@@ -9,6 +9,7 @@ import {
   RateLimitError,
   TimeoutError,
   toChatError,
+  VisionUnsupportedError,
 } from "../errors.js";
 import { retryAfterMs } from "./resilience.js";
 
@@ -30,6 +31,20 @@ const CONTEXT_PATTERNS = [
   /too many tokens/i,
   /input length .* exceed/i,
   /context window/i,
+];
+
+/**
+ * How providers and compatible servers refuse images for a model without
+ * vision: OpenAI ("image_url is only supported by certain models"), Ollama,
+ * vLLM ("not a multimodal model"), LM Studio, OpenRouter ("support image input").
+ */
+const NO_VISION_PATTERNS = [
+  /image_url is only supported/i,
+  /does not support (images?|vision|image input)/i,
+  /(images?|vision|image input) (is|are) not supported/i,
+  /not a multimodal model/i,
+  /support image input/i,
+  /unsupported content type.{0,20}image/i,
 ];
 
 /**
@@ -58,6 +73,11 @@ export function mapSdkError(err: unknown, provider: string): ChatError {
       if (status === 413 || CONTEXT_PATTERNS.some((p) => p.test(body) || p.test(e.message ?? "")))
         return new ContextTooLongError(detail, err);
       if (status === 408) return new TimeoutError(detail, err);
+      if (
+        (status === 400 || status === 404 || status === 422) &&
+        NO_VISION_PATTERNS.some((p) => p.test(body) || p.test(e.message ?? ""))
+      )
+        return new VisionUnsupportedError(detail, err);
       if (status === 400 || status === 404 || status === 422) return new BadRequestError(detail, err);
       // 5xx and Anthropic's 529 "overloaded" are worth another try.
       if (status >= 500) return new ModelError(detail, { retryable: true, cause: err });

@@ -1,3 +1,3 @@
 export { createModels, Models, type NamedModel } from "./models.js";
 export { detectOllama, OLLAMA_URL } from "./ollama.js";
-export type { ChatMessage, ChatModel } from "./types.js";
+export type { ChatMessage, ChatModel, ContentPart, ImageMediaType } from "./types.js";

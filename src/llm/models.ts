@@ -53,6 +53,7 @@ export function createChatModel(
     maxOutputTokens: entry.maxOutputTokens,
     idleTimeoutMs: llm.idleTimeoutMs,
     maxRetries: llm.maxRetries,
+    vision: entry.vision,
   };
   return entry.provider === "anthropic" ? new AnthropicModel(options) : new OpenAIModel(options);
 }

@@ -1,7 +1,8 @@
 import OpenAI from "openai";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { NetworkError } from "../errors.js";
 import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
-import type { ChatMessage } from "./types.js";
+import { type ChatMessage, textOf } from "./types.js";
 
 /** OpenAI and every OpenAI-compatible server, through the official SDK's streaming chat completions. */
 export class OpenAIModel extends SdkModel {
@@ -28,7 +29,7 @@ export class OpenAIModel extends SdkModel {
     const stream = await this.client.chat.completions.create(
       {
         model: this.model,
-        messages,
+        messages: messages.map(toOpenAI),
         stream: true,
         ...limit,
         ...(this.options.temperature === undefined ? {} : { temperature: this.options.temperature }),
@@ -45,4 +46,25 @@ export class OpenAIModel extends SdkModel {
     // A connection cut mid-answer can end the SSE stream without an error; the answer is not whole.
     if (!finished) throw new NetworkError("openai: the stream ended before the model finished");
   }
+}
+
+/**
+ * A message in Chat Completions' shape: parts become `text` and `image_url`
+ * parts, an image a data URL (`detail: "auto"` lets the model pick its resolution).
+ * @see https://platform.openai.com/docs/guides/images-vision#giving-a-model-images-as-input
+ */
+export function toOpenAI(m: ChatMessage): ChatCompletionMessageParam {
+  if (typeof m.content === "string") return { role: m.role, content: m.content };
+  if (m.role !== "user") return { role: m.role, content: textOf(m.content) };
+  return {
+    role: "user",
+    content: m.content.map((p) =>
+      p.type === "text"
+        ? { type: "text" as const, text: p.text }
+        : {
+            type: "image_url" as const,
+            image_url: { url: `data:${p.mediaType};base64,${p.data}`, detail: "auto" as const },
+          },
+    ),
+  };
 }

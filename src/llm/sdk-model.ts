@@ -17,6 +17,8 @@ export interface SdkModelOptions {
   maxRetries: number;
   /** First retry backoff (ms). */
   backoffMs?: number;
+  /** Whether the model accepts images (default true); see ChatModel.vision. */
+  vision?: boolean;
 }
 
 /**
@@ -27,9 +29,11 @@ export interface SdkModelOptions {
 export abstract class SdkModel implements ChatModel {
   abstract readonly provider: string;
   readonly model: string;
+  readonly vision: boolean;
 
   constructor(protected readonly options: SdkModelOptions) {
     this.model = options.model;
+    this.vision = options.vision ?? true;
   }
 
   stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {

@@ -1,7 +1,42 @@
-/** A message as the model sees it. */
+/** Plain text inside a message. */
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+
+/** The media types both providers accept as image input. */
+export type ImageMediaType = "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+
+/**
+ * An image inside a user message, already scaled to what the providers
+ * recommend (src/attachments/). Each provider turns it into its own format:
+ * OpenAI an `image_url` data URL part, Anthropic an `image` block with a base64 source.
+ */
+export interface ImagePart {
+  type: "image";
+  mediaType: ImageMediaType;
+  /** The encoded image, base64 (no data: prefix). */
+  data: string;
+  /** Pixels after scaling; context fitting estimates the image's tokens from them. */
+  width: number;
+  height: number;
+  /** The file's name, for notes ("photo.jpg was not sent again"). */
+  name?: string;
+}
+
+/**
+ * One piece of a message. A union on `type`, so more kinds (tool calls and
+ * their results) can join without changing the ones here.
+ */
+export type ContentPart = TextPart | ImagePart;
+
+/**
+ * A message as the model sees it: a string, or parts (text and images, in
+ * order). Only user messages carry images.
+ */
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
-  content: string;
+  content: string | ContentPart[];
 }
 
 export interface StreamOptions {
@@ -19,5 +54,20 @@ export interface ChatModel {
   readonly provider: string;
   /** The model name sent to the provider. */
   readonly model: string;
+  /**
+   * Whether the model accepts image parts (default true). When false the turn
+   * sends no images and tells the user so; set per model by the operator
+   * (LLM_VISION, or a model's `vision:` in a config file).
+   */
+  readonly vision: boolean;
   stream(messages: ChatMessage[], options?: StreamOptions): AsyncIterable<string>;
+}
+
+/** The text of a message's content, parts joined (images left out). */
+export function textOf(content: ChatMessage["content"]): string {
+  if (typeof content === "string") return content;
+  return content
+    .filter((p): p is TextPart => p.type === "text")
+    .map((p) => p.text)
+    .join("\n\n");
 }

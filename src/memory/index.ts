@@ -2,4 +2,10 @@ export type { AtomicOps, Coordination, SharedWindows } from "./backend.js";
 export { fitToBudget, type TokenCounter } from "./fit.js";
 export { createStore, KeyvConversationStore } from "./store.js";
 export { tokenCounterFor } from "./tokens.js";
-export type { Author, ConversationStore, StateStore, StoredMessage } from "./types.js";
+export type {
+  Author,
+  ConversationStore,
+  NewAttachment,
+  StateStore,
+  StoredMessage,
+} from "./types.js";

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Keyv } from "keyv";
 import type { Logger } from "../log.js";
+import { type AttachmentCaps, AttachmentKeeper, type KeptFile, refOf } from "./attachments.js";
 import { type AtomicOps, type Backend, type Coordination, openBackend } from "./backend.js";
-import type { ConversationStore, StateStore, StoredMessage } from "./types.js";
+import type { ConversationStore, NewAttachment, StateStore, StoredMessage } from "./types.js";
 
 export interface StoreOptions {
   /** Messages kept per conversation; older ones are no longer read (default 100). */
@@ -12,6 +13,8 @@ export interface StoreOptions {
   log?: Logger;
   /** How often expired rows are purged on backends without native expiry (ms; default 1 h; 0 = never). */
   purgeIntervalMs?: number;
+  /** Images kept per conversation and their bytes; see AttachmentCaps. Default 10 and 20 MB. */
+  attachments?: Partial<AttachmentCaps>;
   /** Injected for tests. */
   now?: () => number;
 }
@@ -21,6 +24,8 @@ interface Meta {
   epoch: string;
   count: number;
   createdAt: number;
+  /** Images kept, oldest first. */
+  files?: KeptFile[];
 }
 
 /**
@@ -38,6 +43,7 @@ export class KeyvConversationStore implements ConversationStore {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly purgeTimer: NodeJS.Timeout | undefined;
+  private readonly files: AttachmentKeeper;
 
   constructor(
     private readonly backend: Backend,
@@ -48,6 +54,14 @@ export class KeyvConversationStore implements ConversationStore {
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
     this.state = new KeyvStateStore(this.keyv, backend.coordination.atomic);
+    this.files = new AttachmentKeeper(
+      this.keyv,
+      {
+        maxAttachments: options.attachments?.maxAttachments ?? 10,
+        maxAttachmentBytes: options.attachments?.maxAttachmentBytes ?? 20 * 1024 * 1024,
+      },
+      this.ttlMs,
+    );
     const purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
     if (purgeIntervalMs > 0 && backend.kind !== "redis") {
       const purge = () =>
@@ -68,7 +82,7 @@ export class KeyvConversationStore implements ConversationStore {
   async append(
     conversationId: string,
     message: StoredMessage,
-    options: { ifGeneration?: string } = {},
+    options: { ifGeneration?: string; attachments?: NewAttachment[] } = {},
   ): Promise<string | undefined> {
     let meta = await this.liveMeta(conversationId);
     if (options.ifGeneration !== undefined && meta?.epoch !== options.ifGeneration) return undefined;
@@ -77,8 +91,18 @@ export class KeyvConversationStore implements ConversationStore {
       meta = { epoch: randomUUID(), count: 0, createdAt: Math.max(this.now(), resetAt + 1) };
     }
     const n = meta.count;
-    await this.keyv.set(messageKey(conversationId, meta.epoch, n), message, this.ttlMs);
-    await this.keyv.set(metaKey(conversationId), { ...meta, count: n + 1 }, this.ttlMs);
+    const files = options.attachments ?? [];
+    const stored = files.length > 0 ? { ...message, attachments: files.map(refOf) } : message;
+    const kept =
+      files.length > 0
+        ? await this.files.keep(conversationId, meta.epoch, meta.files ?? [], files)
+        : meta.files;
+    await this.keyv.set(messageKey(conversationId, meta.epoch, n), stored, this.ttlMs);
+    await this.keyv.set(
+      metaKey(conversationId),
+      { ...meta, count: n + 1, ...(kept?.length ? { files: kept } : {}) },
+      this.ttlMs,
+    );
     return meta.epoch;
   }
 
@@ -90,6 +114,12 @@ export class KeyvConversationStore implements ConversationStore {
     if (last?.role === "assistant")
       await this.keyv.set(metaKey(conversationId), { ...meta, count: meta.count - 1 }, this.ttlMs);
     return meta.epoch;
+  }
+
+  async attachments(conversationId: string, ids: string[]): Promise<Map<string, string>> {
+    const meta = await this.liveMeta(conversationId);
+    if (!meta?.files) return new Map();
+    return this.files.read(conversationId, meta.epoch, meta.files, ids);
   }
 
   async history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {
@@ -108,6 +138,8 @@ export class KeyvConversationStore implements ConversationStore {
   }
 
   async reset(conversationId: string): Promise<void> {
+    const meta = await this.keyv.get<Meta>(metaKey(conversationId));
+    if (meta?.files) await this.files.remove(conversationId, meta.epoch, meta.files);
     await this.keyv.delete(metaKey(conversationId));
   }
 
@@ -116,7 +148,15 @@ export class KeyvConversationStore implements ConversationStore {
   }
 
   async resetScope(prefix: string): Promise<void> {
-    await this.keyv.set(scopeKey(prefix), this.now(), this.ttlMs);
+    const at = this.now();
+    await this.keyv.set(scopeKey(prefix), at, this.ttlMs);
+    // Messages of the scope's conversations are left to expire; their images are deleted now.
+    for (const id of await this.files.takeIndexed(prefix)) {
+      const meta = await this.keyv.get<Meta>(metaKey(id));
+      if (!meta?.files || meta.createdAt > at) continue;
+      // The meta record is left as it is: rewriting it could overwrite a conversation begun meanwhile.
+      await this.files.remove(id, meta.epoch, meta.files);
+    }
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,31 @@ export interface StoredMessage {
   at: number;
   /** Set on an assistant answer that was cut off by an error or a stop. */
   incomplete?: boolean;
+  /**
+   * What a user message's files said, for the model: document and text-file
+   * contents, names of files not read. Kept apart from `text` (what the person wrote).
+   */
+  filesText?: string;
+  /** Images that came with a user message; their bytes are kept apart (ConversationStore.attachments). */
+  attachments?: AttachmentRef[];
+}
+
+/**
+ * An image kept with a conversation. The bytes live in their own key, bounded
+ * per conversation (MEMORY_MAX_ATTACHMENTS, MEMORY_MAX_ATTACHMENT_MB: the
+ * oldest go first), deleted by reset and expired with the conversation.
+ */
+export interface AttachmentRef {
+  id: string;
+  name: string;
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+/** An image to keep: its reference and its bytes, base64. */
+export interface NewAttachment extends AttachmentRef {
+  data: string;
 }
 
 /**
@@ -31,7 +56,11 @@ export interface ConversationStore {
   append(
     conversationId: string,
     message: StoredMessage,
-    options?: { ifGeneration?: string },
+    options?: {
+      ifGeneration?: string;
+      /** Images of this message: kept (within the caps) and referenced from `message.attachments`. */
+      attachments?: NewAttachment[];
+    },
   ): Promise<string | undefined>;
   /**
    * Takes back the conversation's last answer (its last message, when the bot
@@ -40,14 +69,17 @@ export interface ConversationStore {
    * `append` does), or undefined when the conversation is empty.
    */
   dropLastAnswer(conversationId: string): Promise<string | undefined>;
+  /** The bytes (base64) of the conversation's images still kept, by id; ids no longer kept are absent. */
+  attachments(conversationId: string, ids: string[]): Promise<Map<string, string>>;
   /** The newest messages kept (at most `limit`, default: the configured maximum), oldest first. */
   history(conversationId: string, limit?: number): Promise<StoredMessage[]>;
-  /** Forgets the conversation in O(1). `delete` is the same operation. */
+  /** Forgets the conversation in O(1), and deletes its images. `delete` is the same operation. */
   reset(conversationId: string): Promise<void>;
   delete(conversationId: string): Promise<void>;
   /**
    * Forgets every conversation whose id starts with `prefix + ":"` (e.g. all
-   * threads of one Slack channel), in O(1).
+   * threads of one Slack channel), in O(1), and deletes their images (one
+   * read and delete per conversation that kept any).
    */
   resetScope(prefix: string): Promise<void>;
   /** Whether the conversation has any message. */

@@ -1,3 +1,4 @@
+import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from "../attachments/index.js";
 import {
   AbortedError,
   ChatError,
@@ -20,6 +21,7 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
+import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { KeyedQueue } from "./queue.js";
 import type { Incoming, Turn, TurnStats } from "./types.js";
@@ -52,6 +54,8 @@ export interface BotOptions {
   countTokens?: TokenCounter;
   /** Default NO_MODEL_HELP. */
   notConfiguredMessage?: string;
+  /** How much of a message's files is read (ATTACHMENT_*); default DEFAULT_ATTACHMENT_LIMITS. */
+  attachments?: AttachmentLimits;
   onTurn?: (stats: TurnStats) => void;
   /** Injected for tests. */
   now?: () => number;
@@ -76,6 +80,8 @@ export class Bot {
   private readonly settings: PlaceSettings | undefined;
   private readonly countTokens: TokenCounter | undefined;
   private readonly notConfiguredMessage: string;
+  /** How much of a message's files is read; adapters download within these too. */
+  readonly attachmentLimits: AttachmentLimits;
   private readonly onTurn: ((stats: TurnStats) => void) | undefined;
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();
@@ -104,6 +110,7 @@ export class Bot {
       "warm up the tokenizer",
     );
     this.notConfiguredMessage = options.notConfiguredMessage ?? NO_MODEL_HELP;
+    this.attachmentLimits = options.attachments ?? DEFAULT_ATTACHMENT_LIMITS;
     this.onTurn = options.onTurn;
     this.lock = options.lock;
     this.now = options.now ?? Date.now;
@@ -143,9 +150,10 @@ export class Bot {
     try {
       await this.applySettings(turn);
       await this.waitForTurn(turn);
+      await readFiles(turn, this.attachmentLimits);
       await (incoming.again ? this.reopenQuestion(turn) : this.rememberQuestion(turn));
       const messages = await this.prompt(turn);
-      yield* this.streamAnswer(turn, messages);
+      yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
       await this.rememberAnswer(turn, false);
     } finally {
       await this.end(turn);
@@ -255,7 +263,8 @@ export class Bot {
     if (context?.length && !(await this.store.exists(conversationId))) {
       for (const m of context) await this.store.append(conversationId, m);
     }
-    turn.generation = await this.store.append(conversationId, { role: "user", text, author, at: this.now() });
+    const question = { role: "user", text, author, at: this.now(), filesText: turn.filesText } as const;
+    turn.generation = await this.store.append(conversationId, question, { attachments: turn.attachments });
   }
 
   /** Regenerate: takes back the last answer, so the stored question is answered again. */
@@ -268,24 +277,21 @@ export class Bot {
     }
   }
 
-  /** The system prompt and the newest history that fits the model's context budget. */
   /**
-   * The system prompt and the newest history that fits the model's context
-   * budget. Without memory: the place's earlier messages and the question only.
+   * The system prompt and the newest history (kept images too, while they
+   * fit) that fits the model's context budget. Without memory: the place's
+   * earlier messages and the question (with its images) only.
    */
   private async prompt(turn: Turn): Promise<ChatMessage[]> {
     const { incoming, model } = turn;
-    const question: StoredMessage = {
-      role: "user",
-      text: incoming.text,
-      author: incoming.author,
-      at: this.now(),
-    };
     const history = turn.memory
       ? await this.store.history(incoming.conversationId)
-      : [...(incoming.context ?? []), question];
+      : [...(incoming.context ?? []), unstoredQuestion(turn, this.now())];
+    const images = turn.memory
+      ? await imagesFor(model.model, this.store, incoming, history)
+      : imagesOfQuestion(turn);
     const count = this.countTokens ?? tokenCounterFor(model.model.provider);
-    return fitToBudget(turn.prompt, toModelMessages(history), model.contextTokens, count);
+    return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
   }
 
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {

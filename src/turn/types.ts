@@ -1,5 +1,6 @@
+import type { IncomingFile } from "../attachments/index.js";
 import type { NamedModel } from "../llm/index.js";
-import type { Author, StoredMessage } from "../memory/index.js";
+import type { Author, NewAttachment, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
 import type { Place } from "../settings/index.js";
 
@@ -24,6 +25,8 @@ export interface Incoming {
    * `context` are ignored, `author` is who asked for it.
    */
   again?: boolean;
+  /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
+  files?: IncomingFile[];
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -65,4 +68,10 @@ export interface Turn {
   deltas: number;
   answered: boolean;
   error?: string;
+  /** What the question's files say, for the model; set once they are read. */
+  filesText?: string;
+  /** The question's images, kept with it. */
+  attachments?: NewAttachment[];
+  /** Sentences about the files shown under the answer (a file refused, no vision). */
+  notes?: string[];
 }

@@ -104,7 +104,7 @@ describe("Discord robustness", () => {
     expect(h.fake.requests).toHaveLength(0);
   });
 
-  it("reads text attachments into the message and names the others", async () => {
+  it("reads text attachments into the message, names the others, and says when an image is not one", async () => {
     h = await startHarness({ bot: { contextTokens: 100_000 } });
     const { world } = h.discord;
     const code = "export const answer = 42;\n// with ``` inside\n";
@@ -113,6 +113,7 @@ describe("Discord robustness", () => {
       h.discord.attachment("answer.ts", code, "video/mp2t"),
       h.discord.attachment("notes.txt", notes, "text/plain; charset=utf-8"),
       h.discord.attachment("cat.png", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]), "image/png"),
+      h.discord.attachment("archive.zip", Buffer.from("PK\x03\x04 not really"), "application/zip"),
     ];
     h.discord.say({ channel: world.aliceDm, content: "look at these", attachments: files });
     await h.discord.waitFor(() => h!.fake.requests.length === 1);
@@ -122,7 +123,18 @@ describe("Discord robustness", () => {
     expect(text).toContain("Attached file notes.txt (the first 32000 bytes of");
     expect(text).toContain(notes.slice(0, 32_000));
     expect(text).not.toContain(notes.slice(0, 32_001));
-    expect(text).toMatch(/\[Attached file cat\.png \(image\/png, 7 B\); its content is not included\]/);
+    expect(text).toContain("[Attached file cat.png; not read: it is not an image]");
+    expect(text).toMatch(
+      /\[Attached file archive\.zip \(application\/zip, 1\d B\); its content is not included\]/,
+    );
+    // The person reads why the "image" was not looked at, above the answer.
+    const [answer] = await h.discord.waitFor(() => {
+      const mine = h!.discord.botMessages(world.aliceDm.id);
+      return mine.at(-1)?.content.includes("You said") && !mine.at(-1)?.content.includes("▌")
+        ? mine
+        : undefined;
+    });
+    expect(answer!.content.startsWith("_cat.png is not an image I can read._\n\n")).toBe(true);
   });
 
   it("logs a missing permission with the channel and keeps working elsewhere", async () => {

@@ -37,7 +37,7 @@ export class FakeDiscordHttp {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const raw = await readBody(req);
     if (url.pathname.startsWith("/attachments/")) {
-      await this.cdn.serve(url.pathname, res);
+      await this.cdn.serve(url.pathname, req, res);
       return;
     }
     const method = req.method ?? "GET";

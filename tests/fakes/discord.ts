@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { type FakeAttachment, FakeCdn } from "./discord-cdn.js";
+import { type FakeAttachment, FakeCdn, type HostOptions } from "./discord-cdn.js";
 import { FakeGateway } from "./discord-gateway.js";
 import { FakeDiscordHttp, type RestCall } from "./discord-http.js";
 import { FakeDiscordPeople } from "./discord-people.js";
@@ -13,6 +13,7 @@ import {
 } from "./discord-rest.js";
 import { waitForChange } from "./discord-wait.js";
 import { FakeWorld } from "./discord-world.js";
+import type { FileStats } from "./files.js";
 import type { LocalHttpServer } from "./http.js";
 
 export type { FakeAttachment } from "./discord-cdn.js";
@@ -155,9 +156,24 @@ export class FakeDiscord extends FakeDiscordPeople {
     this.api.commands.set(scope, list);
   }
 
-  /** Hosts a file on the fake CDN (answering after `delayMs`) and returns the attachment object for a message. */
-  attachment(filename: string, content: string | Buffer, contentType?: string, delayMs = 0): FakeAttachment {
-    return this.cdn.host(filename, content, contentType, delayMs);
+  /**
+   * Hosts a file on the fake CDN (answering after `delayMs`) and returns the
+   * attachment object for a message, with `size` and `content_type` as
+   * Discord sends them; `options` make it misbehave (see HostOptions).
+   */
+  attachment(
+    filename: string,
+    content: string | Buffer,
+    contentType?: string,
+    delayMs = 0,
+    options: HostOptions = {},
+  ): FakeAttachment {
+    return this.cdn.host(filename, content, contentType, delayMs, options);
+  }
+
+  /** What the CDN served of an attachment. */
+  served(attachment: FakeAttachment): FileStats {
+    return this.cdn.served(attachment);
   }
 
   /** Resolves with the predicate's first truthy value, re-checked after every request and gateway frame. */

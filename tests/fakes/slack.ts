@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { FileHost } from "./files.js";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 import { type FakeSlackOptions, FakeSlackWorkspace } from "./slackWorkspace.js";
 
@@ -14,6 +15,21 @@ export interface SlackCall {
   /** What the fake answered (`{ ok, error?, ... }`). */
   // biome-ignore lint/suspicious/noExplicitAny: Slack's answers vary by method
   response?: Record<string, any>;
+}
+
+/** A file as Slack's events and files.info describe it. */
+export interface SlackFileObject {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  mode: string;
+  is_external: boolean;
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
 }
 
 /** A canned failure for the next calls of one method. */
@@ -40,10 +56,65 @@ export class FakeSlack extends FakeSlackWorkspace {
   private readonly failures = new Map<string, FakeSlackFailure[]>();
   private readonly events = new EventEmitter();
   private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
+  /**
+   * The workspace's private files (`/files-pri/...`): only a request with the
+   * bot token gets one; without it Slack answers 200 with its sign-in page.
+   */
+  readonly files = new FileHost(
+    (req) => this.filesReadScope && req.headers.authorization === `Bearer ${this.botToken}`,
+    (res) =>
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end("<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"),
+  );
+  private fileSeq = 0;
+  /** false: the app was installed without files:read, so no token gets a file. */
+  filesReadScope = true;
 
   private constructor(options: FakeSlackOptions) {
     super(options);
     this.events.setMaxListeners(100);
+  }
+
+  /**
+   * Uploads a file to the workspace and returns its file object as events
+   * carry it (`url_private`, `url_private_download`, `size`, `mimetype`).
+   * `generatedBytes` serves that many bytes instead of `content`; `claimedSize`
+   * makes the object say another size.
+   */
+  upload(
+    name: string,
+    content: Buffer | string,
+    mimetype: string,
+    options: { generatedBytes?: number; claimedSize?: number; chunked?: boolean } = {},
+  ): SlackFileObject {
+    const id = `F0FILE${++this.fileSeq}`;
+    const body = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    const base = `http://127.0.0.1:${this.http.port}/files-pri/${this.teamId}-${id}`;
+    for (const path of [`${base}/${name}`, `${base}/download/${name}`])
+      this.files.add(decodeURIComponent(new URL(path).pathname), {
+        ...(options.generatedBytes === undefined ? { body } : { generatedBytes: options.generatedBytes }),
+        contentType: mimetype,
+        chunked: options.chunked ?? false,
+      });
+    return {
+      id,
+      name,
+      title: name,
+      mimetype,
+      filetype: name.split(".").pop() ?? "",
+      size: options.claimedSize ?? options.generatedBytes ?? body.length,
+      mode: "hosted",
+      is_external: false,
+      url_private: `${base}/${name}`,
+      url_private_download: `${base}/download/${name}`,
+      permalink: `https://test.slack.com/files/U0ALICE/${id}/${name}`,
+    };
+  }
+
+  /** What the file host served of a file's download URL. */
+  served(file: SlackFileObject) {
+    return this.files.statsOf(decodeURIComponent(new URL(file.url_private_download).pathname));
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -95,6 +166,11 @@ export class FakeSlack extends FakeSlackWorkspace {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    if (path.startsWith("/files-pri/")) {
+      if (!(await this.files.serve(decodeURIComponent(path), req, res))) res.writeHead(404).end();
+      return;
+    }
     const raw = await readBody(req);
     const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0] ?? "";
     const params = parseParams(raw, req.headers["content-type"]);

@@ -9,18 +9,19 @@ import { type Logger, silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
 import { Access, PlaceSettings } from "../../src/settings/index.js";
 import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
-import type { FakeAnthropic } from "../fakes/anthropic.js";
+import { FakeAnthropic } from "../fakes/anthropic.js";
 import { FakeOpenAI } from "../fakes/openai.js";
 
 export interface TestBot {
   bot: Bot;
   /** The turn tracker every surface of this bot shares. */
   turns: TurnTracker;
-  /** Per-place settings over the same store (the Bot reads them); operator defaults: the one test model. */
+  /** Per-place settings over the same store (the Bot reads them); operator defaults: the test models. */
   settings: PlaceSettings;
-  /** Everyone may use it; `admins` (TestBotOptions) may configure it. */
+  /** Everyone may use it (unless `access` says otherwise); `admins` may configure it. */
   access: Access;
-  fake: FakeOpenAI;
+  /** The default model's fake server: OpenAI's, or Anthropic's with `provider: "anthropic"`. */
+  fake: FakeOpenAI | FakeAnthropic;
   store: KeyvConversationStore;
   close(): Promise<void>;
 }
@@ -36,6 +37,10 @@ export interface TestBotOptions {
   log?: Logger;
   /** Use an existing fake instead of starting one. */
   fake?: FakeOpenAI;
+  /** Which provider's SDK and fake server the default model uses (default openai: "gpt-test"; anthropic: "claude-test"). */
+  provider?: "openai" | "anthropic";
+  /** Whether the default model accepts images (LLM_VISION); default true. */
+  vision?: boolean;
   /** Operator admins (CONFIG_FILE `admins:`). */
   admins?: string[];
   /**
@@ -49,45 +54,60 @@ export interface TestBotOptions {
 }
 
 /**
- * A real Bot: the real OpenAI SDK model against a FakeOpenAI on 127.0.0.1 and a
- * real SQLite store in a temp folder. For end-to-end tests of every adapter.
+ * A real Bot: the real SDK models against fake servers on 127.0.0.1 and a
+ * real SQLite store in a temp folder, with per-place settings and access. For
+ * end-to-end tests of every adapter.
  */
 export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const fake = options.fake ?? (await FakeOpenAI.start());
+  const fake =
+    options.fake ??
+    (options.provider === "anthropic" ? await FakeAnthropic.start() : await FakeOpenAI.start());
   const dir = mkdtempSync(join(tmpdir(), "chatbot-test-"));
   const store = createStore(options.storeUrl ?? `sqlite://${join(dir, "test.sqlite")}`, {
     maxMessages: 100,
     ttlMs: 3_600_000,
     purgeIntervalMs: 0,
   });
-  const model = new OpenAIModel({
-    model: "gpt-test",
+  const common = {
     apiKey: "sk-test-key-not-real",
-    baseUrl: fake.baseUrl,
     maxOutputTokens: 512,
     idleTimeoutMs: options.idleTimeoutMs ?? 5_000,
     maxRetries: options.maxRetries ?? 0,
     backoffMs: 10,
-  });
-  const systemPrompt = options.systemPrompt ?? "You are a test bot.";
+  };
   const contextTokens = options.contextTokens ?? 8_000;
-  const entries: NamedModel[] = [{ name: "gpt-test", model, contextTokens }];
+  const vision = options.vision ?? true;
+  const entries: NamedModel[] =
+    fake instanceof FakeAnthropic
+      ? [
+          {
+            name: "claude-test",
+            model: new AnthropicModel({ ...common, baseUrl: fake.baseUrl, vision, model: "claude-test" }),
+            contextTokens,
+          },
+        ]
+      : [
+          {
+            name: "gpt-test",
+            model: new OpenAIModel({ ...common, baseUrl: fake.baseUrl, vision, model: "gpt-test" }),
+            contextTokens,
+          },
+        ];
   if (options.anthropic) {
     const claude = new AnthropicModel({
-      model: "claude-test-model",
-      apiKey: "sk-ant-test-not-real",
+      ...common,
       baseUrl: options.anthropic.baseUrl,
-      maxOutputTokens: 512,
-      idleTimeoutMs: options.idleTimeoutMs ?? 5_000,
+      vision: true,
+      model: "claude-test-model",
       maxRetries: 0,
-      backoffMs: 10,
     });
     entries.push({ name: "claude-test", model: claude, contextTokens });
   }
-  const models = new Models(entries, "gpt-test");
+  const models = new Models(entries);
+  const systemPrompt = options.systemPrompt ?? "You are a test bot.";
   const settings = new PlaceSettings(
     store.state,
-    { model: "gpt-test", prompt: systemPrompt, models: models.names },
+    { model: models.default?.name, prompt: systemPrompt, models: models.names },
     options.log ?? silentLogger(),
   );
   const bot = new Bot({

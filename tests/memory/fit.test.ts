@@ -1,7 +1,7 @@
 import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
 import { describe, expect, it } from "vitest";
-import { fitToBudget, truncateToTokens } from "../../src/memory/fit.js";
+import { type FitMessage, fitToBudget, imageTokens, truncateToTokens } from "../../src/memory/fit.js";
 import { countOpenAITokens, estimateAnthropicTokens } from "../../src/memory/tokens.js";
 
 const count = countOpenAITokens;
@@ -38,6 +38,50 @@ describe("fitToBudget", () => {
 
   it("truncateToTokens leaves short text alone", () => {
     expect(truncateToTokens("short", 100, count)).toBe("short");
+  });
+});
+
+describe("fitting images", () => {
+  const withImage = (text: string, name: string): FitMessage => ({
+    role: "user",
+    content: [
+      { type: "text", text },
+      { type: "image", width: 1568, height: 1176, name },
+    ],
+  });
+  const cost = imageTokens(1568, 1176);
+
+  it("counts an image by its size, on the high side of both providers", () => {
+    // Anthropic: about w × h / 750; OpenAI high detail: 85 + 170 per 512 px tile after scaling.
+    expect(cost).toBe(Math.ceil((1568 * 1176) / 750));
+    // 512 × 512: Anthropic ceil(262144 / 750) = 350 beats OpenAI's one tile (85 + 170 = 255).
+    expect(imageTokens(512, 512)).toBe(350);
+    // A long thin strip is where OpenAI's tiles cost more: 2048 × 128 is 4 tiles (765) against 350.
+    expect(imageTokens(2048, 128)).toBe(Math.max(Math.ceil((2048 * 128) / 750), 85 + 170 * 4));
+  });
+
+  it("resends an earlier image while it fits, and sends it as a line once it does not", () => {
+    const history: FitMessage[] = [
+      withImage("what is this?", "shot.png"),
+      { role: "assistant", content: "A chart." },
+      { role: "user", content: "and the second line?" },
+    ];
+    const roomy = fitToBudget("sys", history, cost + 200, count);
+    expect(roomy[1]).toEqual(history[0]);
+    const tight = fitToBudget("sys", history, cost - 10, count);
+    expect(tight).toHaveLength(4);
+    expect(tight[1]!.content).toEqual([
+      { type: "text", text: "what is this?" },
+      { type: "text", text: "[image shot.png not sent again: the conversation is too long]" },
+    ]);
+  });
+
+  it("keeps the new question's text when even its image does not fit", () => {
+    const out = fitToBudget("sys", [withImage("describe it", "big.png")], 100, count);
+    expect(out[1]!.content).toEqual([
+      { type: "text", text: "describe it" },
+      { type: "text", text: "[image big.png not sent again: the conversation is too long]" },
+    ]);
   });
 });
 

@@ -30,7 +30,7 @@ export interface HarnessOptions {
   editsPerMinute?: number;
   budgets?: EditBudgetSource;
   postBudgets?: EditBudgetSource;
-  /** How the test bot is made (models, access lists, admins, store). */
+  /** How the test bot is made (provider, vision, models, access lists, admins, store URL, ...). */
   bot?: TestBotOptions;
   /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
   recovery?: { heartbeatMs: number };

@@ -19,6 +19,8 @@ export interface WebHarnessOptions {
   /** Default: silent. */
   log?: Logger;
   bot?: TestBotOptions;
+  /** WEB_MAX_UPLOAD_MB in bytes; default the adapter's (20 MB). */
+  maxUploadBytes?: number;
 }
 
 /** The web adapter over a real Bot (fake OpenAI server, SQLite), listening on 127.0.0.1:0. */
@@ -39,6 +41,7 @@ export async function startWeb(options: WebHarnessOptions = {}): Promise<WebHarn
     },
     log: options.log ?? silentLogger(),
     heartbeatMs: options.heartbeatMs,
+    ...(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {}),
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;

@@ -1,5 +1,6 @@
 // The chat page: plain DOM, no framework. URLs are relative so the page also
 // works behind a reverse proxy that serves it under a path prefix.
+import { attachFrom, createAttachments, fileChip } from "./files.js";
 import { renderMarkdown } from "./markdown.js";
 import { createSseParser } from "./sse.js";
 
@@ -19,12 +20,25 @@ const ui = {
   keyButton: $("key-button"),
   keyForm: $("key-form"),
   keyInput: $("key-input"),
+  attach: $("attach"),
+  fileInput: $("file-input"),
+  pending: $("pending"),
 };
 
-let config = { cursor: "▌", authRequired: false, maxMessageChars: 10000, model: { configured: true } };
+let config = {
+  cursor: "▌",
+  authRequired: false,
+  maxMessageChars: 10000,
+  maxUploadBytes: 0,
+  maxFileBytes: 0,
+  maxFiles: 0,
+  model: { configured: true },
+};
 let conversationId = localStorage.getItem(STORAGE_ID);
 /** The running request, so Stop and New conversation can abort it. */
 let running = null;
+/** Files attached to the next message. */
+const attachments = createAttachments(ui.pending, () => config, showNotice);
 
 function authHeaders() {
   const key = localStorage.getItem(STORAGE_KEY);
@@ -70,10 +84,17 @@ function addMessage(role) {
   return bubble;
 }
 
-function addUserMessage(text) {
+function addUserMessage(text, files = []) {
   const bubble = addMessage("user");
   // User text is shown as typed: never parsed as HTML or Markdown.
   bubble.textContent = text;
+  if (text === "") bubble.hidden = true;
+  if (files.length > 0) {
+    const list = document.createElement("div");
+    list.className = "files";
+    for (const f of files) list.append(fileChip(f));
+    bubble.parentElement.append(list);
+  }
   return bubble;
 }
 
@@ -118,7 +139,7 @@ async function loadHistory() {
   const body = await res.json();
   clearMessages();
   for (const m of body.messages) {
-    if (m.role === "user") addUserMessage(m.content);
+    if (m.role === "user") addUserMessage(m.content, m.attachments ?? []);
     else {
       const bubble = addMessage("assistant");
       renderAnswer(bubble, m.content, false);
@@ -135,9 +156,10 @@ function setBusy(busy) {
 }
 
 async function send(text) {
-  if (running || text.trim() === "") return;
+  if (running || (text.trim() === "" && attachments.count === 0)) return;
   showNotice("");
-  addUserMessage(text);
+  const files = attachments.take();
+  addUserMessage(text, files);
   const bubble = addMessage("assistant");
   bubble.parentElement.classList.add("streaming");
   renderAnswer(bubble, "", true);
@@ -169,9 +191,13 @@ async function send(text) {
     const res = await fetch("chat/stream", {
       method: "POST",
       headers: { "content-type": "application/json", ...authHeaders() },
-      body: JSON.stringify(
-        conversationId ? { message: text, conversation_id: conversationId } : { message: text },
-      ),
+      body: JSON.stringify({
+        message: text,
+        ...(conversationId ? { conversation_id: conversationId } : {}),
+        ...(files.length > 0
+          ? { attachments: files.map((f) => ({ name: f.name, content_type: f.type, data: f.data })) }
+          : {}),
+      }),
       signal: controller.signal,
     });
     if (!res.ok) {
@@ -247,8 +273,10 @@ ui.composer.addEventListener("submit", (e) => {
   send(ui.input.value);
 });
 ui.stop.addEventListener("click", () => running?.abort());
+attachFrom(ui, attachments, () => config);
 ui.newChat.addEventListener("click", () => {
   running?.abort();
+  attachments.take();
   setConversation(null);
   clearMessages();
   showNotice(config.model.configured ? "" : config.model.message);
@@ -274,6 +302,7 @@ async function start() {
     if (res.ok) config = { ...config, ...(await res.json()) };
   } catch {}
   ui.input.maxLength = config.maxMessageChars;
+  ui.attach.hidden = config.maxFiles === 0;
   if (!config.model.configured) {
     showNotice(config.model.message || "No model is configured on this server.");
   }
