@@ -7,7 +7,8 @@ import { allText, decodeImage, fitsSizeLimit, imagesIn } from "../helpers/images
 import { storedImageKeys } from "../helpers/stored.js";
 import { type Harness, startHarness } from "./harness.js";
 
-const NO_VISION = "_This model cannot see images, so I answered the text only._\n\n";
+/** Shown under the answer, never part of it. */
+const NO_VISION = "\n\n_This model cannot see images, so I answered the text only._";
 
 describe("Discord attachments", () => {
   let h: Harness | undefined;
@@ -100,7 +101,7 @@ describe("Discord attachments", () => {
     h.discord.say({ channel: dm, content: "describe this", attachments: [png] });
     const [answer] = await h.discord.waitForBotText(
       dm.id,
-      `${NO_VISION}You said: describe this\n\n[Attached image photo.png]`,
+      `You said: describe this\n\n[Attached image photo.png]${NO_VISION}`,
     );
     expect(answer).toBeDefined();
     expect(imagesIn(h.fake.lastBody)).toHaveLength(0);

@@ -98,7 +98,8 @@ describe("Discord: the context people point at", () => {
       {
         role: "user",
         content:
-          "In reply to this message by Bob:\n> the deploy failed again\nAttached file deploy.log:\n```\nstep 3: killed (exit code 137)\n\n```\n\nwhat does this mean?",
+          // The replied-to message's files are read like the question's own, after its text.
+          "In reply to this message by Bob:\n> the deploy failed again\n\nwhat does this mean?\n\nAttached file deploy.log:\n```\nstep 3: killed (exit code 137)\n\n```",
       },
     ]);
   });
@@ -119,7 +120,7 @@ describe("Discord: the context people point at", () => {
       {
         role: "user",
         content:
-          "Forwarded message:\n> the plan for #a thread\nAttached file notes.md:\n```\n# Q3 plan\n- ship the bot\n\n```",
+          "Forwarded message:\n> the plan for #a thread\n\nAttached file notes.md:\n```\n# Q3 plan\n- ship the bot\n\n```",
       },
     ]);
     await h.discord.waitForBotText(world.aliceDm.id, `You said: ${said(h)[0]!.content}`);

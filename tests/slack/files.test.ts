@@ -147,8 +147,9 @@ describe("Slack files", () => {
     const png = h!.slack.upload("chart.png", await drawPng(300, 200), "image/png");
     const ts = await mentionWithFiles("what trend?", [png]);
     const text = await answerIn(ts);
-    expect(text.startsWith(NO_VISION), text).toBe(true);
-    expect(text).toContain("You said: what trend?");
+    // The note is shown under the answer.
+    expect(text.startsWith("You said: what trend?"), text).toBe(true);
+    expect(text.endsWith(NO_VISION), text).toBe(true);
     expect(imagesIn(h!.testBot.fake.lastBody)).toHaveLength(0);
   });
 

@@ -7,7 +7,8 @@ import { allText, decodeImage, fitsSizeLimit, imagesIn } from "../helpers/images
 import { storedImageKeys } from "../helpers/stored.js";
 import { post, readSse, startWeb, type WebHarness, type WebHarnessOptions } from "./harness.js";
 
-const NO_VISION = "_This model cannot see images, so I answered the text only._\n\n";
+/** The note shown under the answer (the web API's `notices`), never part of it. */
+const NO_VISION = "_This model cannot see images, so I answered the text only._";
 const b64 = (bytes: Buffer) => bytes.toString("base64");
 
 describe("web attachments", () => {
@@ -121,10 +122,9 @@ describe("web attachments", () => {
       ],
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { response: string };
-    expect(body.response.startsWith("_cat.png is not an image I can read._\n\nYou said: what is this?")).toBe(
-      true,
-    );
+    const body = (await res.json()) as { response: string; notices?: string[] };
+    expect(body.response.startsWith("You said: what is this?")).toBe(true);
+    expect(body.notices).toEqual(["_cat.png is not an image I can read._"]);
     expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
   });
 
@@ -134,8 +134,9 @@ describe("web attachments", () => {
       message: "describe",
       attachments: [{ name: "p.png", content_type: "image/png", data: b64(await drawPng(64, 64)) }],
     });
-    const body = (await res.json()) as { response: string };
-    expect(body.response.startsWith(NO_VISION)).toBe(true);
+    const body = (await res.json()) as { response: string; notices?: string[] };
+    expect(body.notices).toEqual([NO_VISION]);
+    expect(body.response.startsWith("You said: describe")).toBe(true);
     expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
   });
 
@@ -157,8 +158,9 @@ describe("web attachments", () => {
       attachments: [{ name: "p.png", content_type: "image/png", data: b64(await drawPng(64, 64)) }],
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { response: string };
-    expect(body.response).toBe(`${NO_VISION}You said: describe\n\n[Attached image p.png]`);
+    const body = (await res.json()) as { response: string; notices?: string[] };
+    expect(body.response).toBe("You said: describe\n\n[Attached image p.png]");
+    expect(body.notices).toEqual([NO_VISION]);
     expect(h!.fake.requests).toHaveLength(2);
     expect(imagesIn(h!.fake.requests[0]!.body)).toHaveLength(1);
     expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
@@ -168,7 +170,7 @@ describe("web attachments", () => {
       message: "and this?",
       attachments: [{ name: "q.png", content_type: "image/png", data: b64(await drawPng(32, 32)) }],
     });
-    expect(((await next.json()) as { response: string }).response.startsWith(NO_VISION)).toBe(true);
+    expect(((await next.json()) as { notices?: string[] }).notices).toEqual([NO_VISION]);
     expect(h!.fake.requests).toHaveLength(3);
     expect(imagesIn(h!.fake.lastBody)).toHaveLength(0);
   });
