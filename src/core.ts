@@ -1,4 +1,5 @@
 import type { Config } from "./config/index.js";
+import { FeedbackStore } from "./feedback/index.js";
 import { type ChatModel, createModel, detectOllama, OLLAMA_URL } from "./llm/index.js";
 
 import type { Logger } from "./log.js";
@@ -21,12 +22,21 @@ export interface Core {
   turns: TurnTracker;
   /** Set when METRICS_ENABLED. */
   metrics: Metrics | undefined;
+  /** Votes on answers (feedback buttons), kept in the store, counted in the metrics. */
+  feedback: FeedbackStore;
   /**
    * Budgets of `edits` requests per `perMs` per scope for `platform`: shared
    * by replicas where the store can count them (in the window family
    * `window`, default the platform's name), and counted in the metrics.
+   * `options.paceMs`: see EditBudgetOptions (0: no pacing, the window only).
    */
-  budgets(platform: string, edits: number, perMs: number, window?: string): EditBudgetSource;
+  budgets(
+    platform: string,
+    edits: number,
+    perMs: number,
+    window?: string,
+    options?: { paceMs?: number },
+  ): EditBudgetSource;
 }
 
 /** Builds the core: model, store, replica machinery, the Bot, metrics. Nothing starts listening. */
@@ -63,8 +73,13 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     // With a store other processes share, a Stop pressed on one replica reaches a turn on another.
     turns: new TurnTracker(log, store.coordination.shared ? { shared: store.state } : {}),
     metrics,
-    budgets: (platform, edits, perMs, window = platform) => {
-      const source = replicas.budgets(window, edits, perMs);
+    feedback: new FeedbackStore(store.state, {
+      onVote: (vote, previous) => {
+        if (vote.value !== previous) metrics?.recordFeedback(vote.platform, vote.value);
+      },
+    }),
+    budgets: (platform, edits, perMs, window = platform, options = {}) => {
+      const source = replicas.budgets(window, edits, perMs, options);
       return metrics ? metrics.countBudgets(platform, source) : source;
     },
   };

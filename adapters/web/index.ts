@@ -14,6 +14,7 @@ import { registerApiRoutes } from "./api.js";
 import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
 import { registerPageRoutes } from "./page.js";
 
+export { registerFeedbackRoute } from "./feedback.js";
 export { type ReadyCheck, registerOpsRoutes } from "./ops.js";
 
 /** The HTTP server the web adapter builds; Slack's HTTP events ride on it too. */
