@@ -55,6 +55,8 @@ const schema = z.object({
   SLACK_REQUIRE_MENTION: bool(false),
   // chat.update is Tier 3, about 50 a minute per workspace: https://api.slack.com/methods/chat.update
   SLACK_EDITS_PER_MINUTE: int(50, 1, 10_000),
+  SLACK_STREAMING: oneOf(["auto", "native", "edit"] as const),
+  SLACK_SUGGESTED_PROMPTS: str(),
   DISCORD_TOKEN: str(),
   DISCORD_GUILD_ID: str(),
   DISCORD_API_URL: url(["http:", "https:"]),
@@ -67,6 +69,22 @@ const schema = z.object({
 });
 
 export type Provider = "openai" | "anthropic";
+
+/** SLACK_STREAMING: see Config["slack"].streaming. */
+export type SlackStreaming = "auto" | "native" | "edit";
+
+/**
+ * What the assistant pane suggests by default (SLACK_SUGGESTED_PROMPTS, `|`-separated, "none"
+ * for none). Slack shows at most four.
+ * @see https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
+ */
+export const DEFAULT_SLACK_PROMPTS = [
+  "Explain a concept to me in simple terms",
+  "Help me write a short message to my team",
+  "Review this text for clarity",
+  "Brainstorm ideas with me",
+];
+const MAX_SUGGESTED_PROMPTS = 4;
 
 export interface LlmConfig {
   /** Which SDK to use; null when nothing is configured (the bot starts and says what to set). */
@@ -118,6 +136,15 @@ export interface Config {
     apiUrl: string | undefined;
     requireMention: boolean;
     editsPerMinute: number;
+    /**
+     * How answers stream: "native" (chat.startStream/appendStream/stopStream, seen live by the
+     * one person asking), "edit" (a message edited as tokens arrive, seen by everyone), or
+     * "auto": native where one person reads (DM threads, the assistant pane), edits elsewhere.
+     * Default "auto".
+     */
+    streaming: SlackStreaming;
+    /** Offered when someone opens the assistant pane (Slack shows up to 4); empty: none. */
+    suggestedPrompts: string[];
   };
   discord: {
     token: string | undefined;
@@ -229,6 +256,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       apiUrl: e.SLACK_API_URL,
       requireMention: e.SLACK_REQUIRE_MENTION,
       editsPerMinute: e.SLACK_EDITS_PER_MINUTE,
+      streaming: (e.SLACK_STREAMING?.toLowerCase() ?? "auto") as SlackStreaming,
+      suggestedPrompts: suggestedPrompts(e.SLACK_SUGGESTED_PROMPTS),
     },
     discord: {
       token: e.DISCORD_TOKEN,
@@ -242,6 +271,16 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       spawnDelayMs: e.DISCORD_SHARD_SPAWN_DELAY_MS,
     },
   };
+}
+
+function suggestedPrompts(value: string | undefined): string[] {
+  if (value === undefined) return DEFAULT_SLACK_PROMPTS;
+  if (value.toLowerCase() === "none") return [];
+  return value
+    .split("|")
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .slice(0, MAX_SUGGESTED_PROMPTS);
 }
 
 /** Every secret in the configuration, for the logger to scrub from every line. */
