@@ -1,11 +1,13 @@
+import type { FeedbackStore } from "../../src/feedback/index.js";
 import type { Logger } from "../../src/log.js";
 import type { Author, StoredMessage } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
-import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
+import { onQuestion } from "./assistant.js";
 import { fromSlackText, stripMention } from "./format.js";
-import { SlackReply } from "./reply.js";
+import { type NativeDeps, respond, streamsNatively } from "./respond.js";
 
 /** What every handler needs; built once in startSlack. */
 export interface SlackDeps {
@@ -27,6 +29,10 @@ export interface SlackDeps {
   requireMention: boolean;
   /** Remembers messages being streamed so a crash never leaves a cursor (src/replicas/recovery.ts). */
   recovery?: CrashRecovery;
+  /** Native streaming: where it is used and the budgets of its methods. */
+  native: NativeDeps;
+  /** Where 👍/👎 votes are kept. */
+  feedback: FeedbackStore;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */
@@ -50,6 +56,8 @@ export interface Place {
   isDm: boolean;
   /** Read the thread's earlier messages as context: the bot is new to a thread that already has some. */
   readThread: boolean;
+  /** A thread of the assistant pane (assistant_thread_started was seen for it). */
+  assistant: boolean;
 }
 
 /** Earlier thread messages kept as context; the store keeps about this many anyway. */
@@ -64,6 +72,7 @@ export async function answer(
   place: Place,
   question: string,
   signal: AbortSignal,
+  turnId: string,
 ) {
   const log = d.log.child({ conversationId: place.conversationId });
   if (question === "") {
@@ -76,6 +85,7 @@ export async function answer(
     return;
   }
   const nameOf = (id: string) => d.api.userName(id);
+  const thinking = onQuestion(d, place, question, streamsNatively(d.native.mode, place));
   const [authorName, text, context] = await Promise.all([
     nameOf(ev.user ?? ""),
     fromSlackText(question, nameOf),
@@ -89,21 +99,8 @@ export async function answer(
       return undefined;
     }),
   ]);
+  await thinking;
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const slackReply = new SlackReply(
-    d.api,
-    place.channel,
-    place.threadTs,
-    d.budgets.get(place.team),
-    d.postBudgets.get(place.channel),
-  );
-  const reply = d.recovery
-    ? d.recovery.track("slack", slackReply, (ref) => ({
-        team: place.team,
-        channel: place.channel,
-        ts: ref.id,
-      }))
-    : slackReply;
   const deltas = d.bot.reply(
     {
       conversationId: place.conversationId,
@@ -114,20 +111,25 @@ export async function answer(
     },
     signal,
   );
-  const result = await renderByEditing(deltas, reply, { cursor: d.cursor, signal });
+  const result = await respond(d, ev, place, deltas, signal, {
+    turnId,
+    conversationId: place.conversationId,
+  });
   log.info(
     {
       platform: "slack",
-      edits: result.edits,
-      messages: result.messages.length,
+      path: result.path,
+      requests: result.requests,
+      messages: result.messages,
       rateLimited: result.rateLimited,
       error: result.error?.code,
+      ...(result.handOff ? { handOff: result.handOff } : {}),
     },
     "reply rendered",
   );
   if (result.platformError !== undefined) {
     const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
-    log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
+    log.warn({ err: result.platformError, messages: result.messages }, "Slack answer was cut off");
     // A failed edit was closed with a note by the renderer; a failed post left nothing saying so.
     if (result.postFailed)
       await say(d, place, `:warning: Slack stopped me from posting this answer (\`${code}\`).`);
