@@ -28,14 +28,14 @@ export interface Core {
    * Budgets of `edits` requests per `perMs` per scope for `platform`: shared
    * by replicas where the store can count them (in the window family
    * `window`, default the platform's name), and counted in the metrics.
-   * `options.paceMs`: see EditBudgetOptions (0: no pacing, the window only).
+   * `options`: see EditBudgetOptions (`paceMs: 0`: the window only, no pacing).
    */
   budgets(
     platform: string,
     edits: number,
     perMs: number,
     window?: string,
-    options?: { paceMs?: number },
+    options?: { paceMs?: number; reserved?: number },
   ): EditBudgetSource;
 }
 

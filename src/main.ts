@@ -112,6 +112,7 @@ async function startSurfaces(
             start: core.budgets("slack", STREAM_STARTS_PER_MINUTE, 60_000, "slack-stream-start"),
             append: core.budgets("slack", STREAM_APPENDS_PER_MINUTE, 60_000, "slack-stream-append", {
               paceMs: 0,
+              reserved: 0,
             }),
             stop: core.budgets("slack", STREAM_STOPS_PER_MINUTE, 60_000, "slack-stream-stop"),
             delete: core.budgets("slack", DELETES_PER_MINUTE, 60_000, "slack-delete"),

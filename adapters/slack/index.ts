@@ -161,11 +161,12 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
 
   const api = new SlackApi(app.client, log);
   const budgets = options.budgets ?? new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 });
-  const perMinute = (edits: number, paceMs?: number) =>
-    new EditBudgets({ edits, perMs: 60_000, ...(paceMs !== undefined ? { paceMs } : {}) });
+  const perMinute = (edits: number, tuning: { paceMs?: number; reserved?: number } = {}) =>
+    new EditBudgets({ edits, perMs: 60_000, ...tuning });
   const streamBudgets: NativeDeps["budgets"] = {
     start: options.streamBudgets?.start ?? perMinute(STREAM_STARTS_PER_MINUTE),
-    append: options.streamBudgets?.append ?? perMinute(STREAM_APPENDS_PER_MINUTE, 0),
+    // Appends pace themselves per stream (NativeOptions.appendEveryMs), and no append is a final one.
+    append: options.streamBudgets?.append ?? perMinute(STREAM_APPENDS_PER_MINUTE, { paceMs: 0, reserved: 0 }),
     stop: options.streamBudgets?.stop ?? perMinute(STREAM_STOPS_PER_MINUTE),
     delete: options.streamBudgets?.delete ?? perMinute(DELETES_PER_MINUTE),
   };

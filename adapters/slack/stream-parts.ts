@@ -20,6 +20,15 @@ export const STREAM_ROTATE_AFTER_MS = 200_000;
 export const ROTATE_GRACE_MS = 60_000;
 
 /**
+ * The least time between two appends of one native stream (ms): tokens
+ * arriving meanwhile go out together, so one stream cannot spend the
+ * workspace's window (chat.appendStream, Tier 4) alone. Slack's own helper
+ * buffers 256 characters before a call, about as long at common model speeds.
+ * @see https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/classes/ChatStreamer
+ */
+export const APPEND_EVERY_MS = 1_000;
+
+/**
  * How much of `text` can be sent now without a later token changing how it
  * is written: a trailing `@her…` or `<!chan…` may still become a group
  * mention (neutralised when complete), and a trailing high surrogate is half

@@ -8,6 +8,7 @@ import {
   systemClock,
 } from "../../src/stream/index.js";
 import {
+  APPEND_EVERY_MS,
   acquireWithin,
   describeError,
   ROTATE_GRACE_MS,
@@ -32,12 +33,7 @@ export interface NativeOptions {
   signal?: AbortSignal;
   /** Default systemClock. */
   clock?: Clock;
-  /**
-   * Least time between two appends of one stream (ms; default 1,000): tokens
-   * arriving meanwhile go out together, so one stream cannot spend the
-   * workspace's window alone. Slack's own helper buffers 256 characters,
-   * about as long at common model speeds.
-   */
+  /** Least time between two appends of one stream (ms; default APPEND_EVERY_MS). */
   appendEveryMs?: number;
   /**
    * From this age (ms) a message's stream is stopped at the next line end and
@@ -112,7 +108,7 @@ class NativeRenderer {
     private readonly options: NativeOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.appendEveryMs = options.appendEveryMs ?? 1_000;
+    this.appendEveryMs = options.appendEveryMs ?? APPEND_EVERY_MS;
     this.rotateAfterMs = options.rotateAfterMs ?? STREAM_ROTATE_AFTER_MS;
     this.startWaitMs = options.startWaitMs ?? 1_000;
   }
