@@ -1,4 +1,5 @@
 import { runReplicaBench } from "./replicas.js";
+import { runSlackBench } from "./slack.js";
 import { runStreamBench } from "./stream/index.js";
 
 /**
@@ -9,6 +10,7 @@ import { runStreamBench } from "./stream/index.js";
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   stream: () => runStreamBench(),
   replicas: () => runReplicaBench(),
+  slack: () => runSlackBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -20,3 +22,5 @@ if (unknown.length > 0) {
 for (const name of named.length > 0 ? named : Object.keys(BENCHMARKS)) {
   await BENCHMARKS[name]?.();
 }
+// A benchmark's budgets may still hold a timer for their window (up to a minute): done is done.
+process.exit(0);

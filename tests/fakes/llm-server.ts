@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 /** What a fake model server answers to one request. */
@@ -20,6 +21,10 @@ export interface FakeReply {
   cutAfterChunks?: number;
   /** Stop sending (keep the connection open) after this many deltas. */
   stallAfterChunks?: number;
+  /** Called as each delta is written (benchmarks time what the model produced). */
+  onDelta?: (index: number, atMs: number) => void;
+  /** Called when the client closes the connection before the answer ended. */
+  onClientClose?: (atMs: number) => void;
 }
 
 export interface RecordedRequest {
@@ -108,7 +113,9 @@ export abstract class FakeLlmServer {
     let ended = false;
     res.on("close", () => {
       closed = true;
-      if (!ended) this.clientAborts++;
+      if (ended) return;
+      this.clientAborts++;
+      reply.onClientClose?.(performance.now());
     });
     if (reply.firstDelayMs) await delay(reply.firstDelayMs);
     if (reply.status && reply.status >= 400) {
@@ -137,6 +144,7 @@ export abstract class FakeLlmServer {
         return;
       }
       if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return;
+      reply.onDelta?.(i, performance.now());
       this.writeDelta(res, deltas[i]!);
       if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
     }
