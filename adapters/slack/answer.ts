@@ -5,7 +5,7 @@ import type { CrashRecovery } from "../../src/replicas/index.js";
 import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
-import { onQuestion } from "./assistant.js";
+import { afterStatus, onQuestion } from "./assistant.js";
 import { fromSlackText, stripMention } from "./format.js";
 import { type NativeDeps, respond, streamsNatively } from "./respond.js";
 
@@ -99,17 +99,19 @@ export async function answer(
       return undefined;
     }),
   ]);
-  await thinking;
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const deltas = d.bot.reply(
-    {
-      conversationId: place.conversationId,
-      author,
-      text,
-      platform: "slack",
-      ...(context?.length ? { context } : {}),
-    },
-    signal,
+  const deltas = afterStatus(
+    thinking,
+    d.bot.reply(
+      {
+        conversationId: place.conversationId,
+        author,
+        text,
+        platform: "slack",
+        ...(context?.length ? { context } : {}),
+      },
+      signal,
+    ),
   );
   const result = await respond(d, ev, place, deltas, signal, {
     turnId,

@@ -103,6 +103,33 @@ export async function onQuestion(
   await status;
 }
 
+/**
+ * The model's deltas, the first one held until the "thinking" status has
+ * been set: the model is asked at once, but its first text never reaches
+ * Slack before the status, which would then show under an answer already
+ * being written.
+ */
+export async function* afterStatus(
+  status: Promise<void>,
+  deltas: AsyncIterable<string>,
+): AsyncGenerator<string, void, undefined> {
+  const iterator = deltas[Symbol.asyncIterator]();
+  let next = iterator.next();
+  // A failure before the status is set is thrown below, once awaited; it is not unhandled meanwhile.
+  next.catch(() => undefined);
+  await status;
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      yield result.value;
+      next = iterator.next();
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
 /** Removes the "thinking" status of a thread whose answer failed before showing anything. */
 export async function clearStatus(d: SlackDeps, place: Place): Promise<void> {
   if (!place.threadTs) return;
