@@ -1,12 +1,63 @@
+import type { ChatError } from "../../src/errors.js";
 import {
   type Clock,
+  type EditableReply,
   type EditBudget,
   type EditPriority,
+  type MessageRef,
   PlatformRateLimitError,
 } from "../../src/stream/index.js";
 import { SlackApiError } from "./api.js";
 
-/** The native renderer's (stream.ts) small parts: its timing, what may be sent, how calls failed. */
+/** The native renderer's (stream.ts) options and result, and its small parts: timing, what may be sent, how calls failed. */
+
+/** The budgets of Slack's three streaming methods, each mirroring its own rate-limit tier. */
+export interface StreamBudgets {
+  start: EditBudget;
+  append: EditBudget;
+  stop: EditBudget;
+}
+
+export interface NativeOptions {
+  /** The stream's messages (StreamReply, maybe wrapped by crash recovery). */
+  reply: EditableReply;
+  budgets: StreamBudgets;
+  /** Stops the answer; its reason says how (StoppedError, ShutdownError, ...). */
+  signal?: AbortSignal;
+  /** Default systemClock. */
+  clock?: Clock;
+  /** Least time between two appends of one stream (ms; default APPEND_EVERY_MS). */
+  appendEveryMs?: number;
+  /**
+   * From this age (ms) a message's stream is stopped at the next line end and
+   * the answer continued in a new one; at any point half as long again later
+   * (at most a minute). Default STREAM_ROTATE_AFTER_MS.
+   */
+  rotateAfterMs?: number;
+  /** Longest wait for chat.startStream's budget before the answer goes by edits instead (ms; default 1,000). */
+  startWaitMs?: number;
+  /** Called when the first stream has started (the adapter posts the Stop control under it). */
+  onStarted?: () => void;
+}
+
+/** What happened; renderNatively never rejects because of the model or Slack. */
+export interface NativeResult {
+  /** The model's text as received. */
+  text: string;
+  /** Every stream message, in order. */
+  messages: MessageRef[];
+  appends: number;
+  /** Rate-limit answers received and waited out. */
+  rateLimited: number;
+  /** The model failed or the answer was stopped. */
+  error?: ChatError;
+  /**
+   * The native stream gave up (refused, its budget spent, ended early by
+   * Slack): Slack shows the model's text up to `offset`, and the rest is for
+   * the edit renderer (`tap.from(offset)`).
+   */
+  handOff?: { offset: number; reason: string };
+}
 
 /**
  * Slack ends a native stream a few minutes after it started, whatever is

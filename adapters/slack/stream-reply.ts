@@ -1,15 +1,19 @@
 import type { EditableReply, EditBudget, MessageRef, Update } from "../../src/stream/index.js";
 import { type SlackApi, SlackApiError } from "./api.js";
-import { type Controls, feedbackBlock, stopBlock } from "./blocks.js";
+import { type Controls, feedbackBlock, SLACK_SECTION_LIMIT, stopBlock } from "./blocks.js";
 import { neutraliseGroupMentions } from "./format.js";
 
 /**
  * The longest text the bot puts in one native stream before it continues in
- * a new message: Slack limits each `markdown_text` to 12,000 characters.
- * @see https://docs.slack.dev/reference/methods/chat.startStream
+ * a new message. Slack takes up to 12,000 characters of `markdown_text` per
+ * call and does not say how long a streamed message may grow; the bot keeps
+ * one as long as an edited message (a section block's 3,000), so crash
+ * recovery can always rewrite it whole with chat.update (4,000 characters,
+ * room for mrkdwn's escapes).
  * @see https://docs.slack.dev/reference/methods/chat.appendStream
+ * @see https://docs.slack.dev/reference/methods/chat.update#errors
  */
-export const STREAM_TEXT_LIMIT = 12_000;
+export const STREAM_TEXT_LIMIT = SLACK_SECTION_LIMIT;
 
 /** Where one answer's native stream goes. */
 export interface StreamPlace {

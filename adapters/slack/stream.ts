@@ -1,8 +1,6 @@
-import type { ChatError } from "../../src/errors.js";
 import {
   type Clock,
   type EditableReply,
-  type EditBudget,
   finalText,
   type MessageRef,
   systemClock,
@@ -11,6 +9,8 @@ import {
   APPEND_EVERY_MS,
   acquireWithin,
   describeError,
+  type NativeOptions,
+  type NativeResult,
   ROTATE_GRACE_MS,
   STREAM_ROTATE_AFTER_MS,
   stableEnd,
@@ -18,54 +18,8 @@ import {
 import { STREAM_GONE } from "./stream-reply.js";
 import type { DeltaTap } from "./tap.js";
 
-/** The budgets of Slack's three streaming methods, each mirroring its own rate-limit tier. */
-export interface StreamBudgets {
-  start: EditBudget;
-  append: EditBudget;
-  stop: EditBudget;
-}
-
-export interface NativeOptions {
-  /** The stream's messages (StreamReply, maybe wrapped by crash recovery). */
-  reply: EditableReply;
-  budgets: StreamBudgets;
-  /** Stops the answer; its reason says how (StoppedError, ShutdownError, ...). */
-  signal?: AbortSignal;
-  /** Default systemClock. */
-  clock?: Clock;
-  /** Least time between two appends of one stream (ms; default APPEND_EVERY_MS). */
-  appendEveryMs?: number;
-  /**
-   * From this age (ms) a message's stream is stopped at the next line end and
-   * the answer continued in a new one; at any point half as long again later
-   * (at most a minute). Default STREAM_ROTATE_AFTER_MS.
-   */
-  rotateAfterMs?: number;
-  /** Longest wait for chat.startStream's budget before the answer goes by edits instead (ms; default 1,000). */
-  startWaitMs?: number;
-  /** Called when the first stream has started (the adapter posts the Stop control under it). */
-  onStarted?: () => void;
-}
-
-/** What happened; renderNatively never rejects because of the model or Slack. */
-export interface NativeResult {
-  /** The model's text as received. */
-  text: string;
-  /** Every stream message, in order. */
-  messages: MessageRef[];
-  appends: number;
-  /** Rate-limit answers received and waited out. */
-  rateLimited: number;
-  /** The model failed or the answer was stopped. */
-  error?: ChatError;
-  /**
-   * The native stream gave up (refused, its budget spent, ended early by
-   * Slack): Slack shows the model's text up to `offset`, and the rest is for
-   * the edit renderer (`tap.from(offset)`).
-   */
-  handOff?: { offset: number; reason: string };
-}
-
+/** Beyond this share of its room, a message takes whole lines only (so it can end at a break). */
+const NEARLY_FULL = 0.8;
 /** How many times one request is tried again after Slack answered "rate limited". */
 const RATE_LIMIT_RETRIES = 3;
 
@@ -194,9 +148,14 @@ class NativeRenderer {
       if (this.tap.done) return this.finish(ref, from);
       if (rotating()) return this.rotate(ref, from, stableEnd(this.tap.text), false);
       if (!(await this.acquireAppend())) continue;
-      const end = stableEnd(this.tap.text);
+      let end = stableEnd(this.tap.text);
       const fit = this.fitting(from, end);
       if (fit < end) return this.rotate(ref, from, fit, true);
+      // Nearly full: append whole lines (else words) only, so the message can end at a break.
+      if (this.rendered(this.tap.text.slice(from, end)).length > this.reply.maxChars * NEARLY_FULL) {
+        const at = this.breakBefore(end);
+        if (at > this.shown) end = at;
+      }
       const failed = await this.send(ref, from, end, "append");
       if (failed) return failed;
       lastAppendAt = this.clock.now();
@@ -222,7 +181,7 @@ class NativeRenderer {
    */
   private async rotate(ref: MessageRef, from: number, limit: number, fill: boolean): Promise<Outcome> {
     const lineEnd = this.lineEnd(limit);
-    const at = lineEnd >= 0 ? lineEnd : fill ? Math.max(limit, this.shown) : this.shown;
+    const at = lineEnd >= 0 ? lineEnd : fill ? Math.max(this.breakBefore(limit), this.shown) : this.shown;
     await this.options.budgets.stop.acquire(undefined, "final");
     return (await this.send(ref, from, at, "rotate")) ?? { kind: "rotate", at };
   }
@@ -286,6 +245,16 @@ class NativeRenderer {
   private lineEnd(end = stableEnd(this.tap.text)): number {
     const newline = this.tap.text.lastIndexOf("\n", end - 2);
     return newline >= 0 && newline + 1 >= this.shown ? newline + 1 : -1;
+  }
+
+  /** After the last line break, else the last space, before `end` and not before what is shown; else `end`. */
+  private breakBefore(end: number): number {
+    const text = this.tap.text;
+    for (const mark of ["\n", " "]) {
+      const at = text.lastIndexOf(mark, end - 1);
+      if (at >= this.shown) return at + 1;
+    }
+    return end;
   }
 
   /** An append slot, or false when the answer ended meanwhile (its stop carries the rest). */

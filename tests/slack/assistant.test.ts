@@ -61,8 +61,12 @@ describe("Slack: the assistant pane", () => {
 
     h.testBot.fake.respond((body) => ({ text: `Second answer after ${body.messages.length - 1} messages.` }));
     await ask(thread, "And the moon?");
+    // Done once its stream is stopped: the answer is stored before that.
     await h.slack.waitFor(
-      () => h.slack.botMessagesIn(DM, thread).some((m) => m.text === "Second answer after 3 messages."),
+      () =>
+        h.slack
+          .botMessagesIn(DM, thread)
+          .some((m) => m.text === "Second answer after 3 messages." && m.stream?.open === false),
       10_000,
       "the second answer, with the thread's history",
     );

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { SLACK_SECTION_LIMIT } from "../../adapters/slack/blocks.js";
 import { EditBudgets } from "../../src/stream/index.js";
 import type { FakeSlackMessage } from "../fakes/slack.js";
 import { appMentionEvent, messageEvent } from "../fakes/slackEvents.js";
@@ -176,6 +177,27 @@ describe("Slack: native streaming", () => {
     }
     expect(streams.at(-1)!.blocks?.[0]?.type).toBe("context_actions");
     expect(h.slack.calls.some((c) => c.response?.error === "message_not_in_streaming_state")).toBe(false);
+  });
+
+  it("continues an answer longer than one message in further streams, each within the limit, exactly", async () => {
+    await start();
+    const long = Array.from(
+      { length: 70 },
+      (_, i) => `Line ${i + 1}: ${"words and more words ".repeat(4)}`,
+    ).join("\n");
+    expect(long.length).toBeGreaterThan(6_000);
+    h.testBot.fake.respond(() => ({ chunks: long.match(/[\s\S]{1,120}/g) ?? [], chunkDelayMs: 5 }));
+    const thread = await askInDmThread();
+    await waitForStreams(DM, thread, long);
+    const streams = streamsIn(DM, thread);
+    expect(streams.length).toBeGreaterThanOrEqual(3);
+    for (const m of streams) expect(m.text.length).toBeLessThanOrEqual(SLACK_SECTION_LIMIT);
+    // Cut at line ends; the feedback buttons under the last one only.
+    for (const m of streams.slice(0, -1)) {
+      expect(m.text.endsWith("\n")).toBe(true);
+      expect(m.blocks).toBeUndefined();
+    }
+    expect(streams.at(-1)!.blocks?.[0]?.type).toBe("context_actions");
   });
 
   it("waits out a 429 on chat.appendStream and still shows the whole answer", async () => {
