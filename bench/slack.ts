@@ -104,22 +104,21 @@ class Answer {
     return offset;
   }
 
+  private expectedTexts: string[] | undefined;
+
+  /** What its messages must read at the end (computed once: converting to mrkdwn is not free). */
   expected(): string[] {
-    return this.kind === "dm"
-      ? [this.text]
-      : splitMessage(this.text, SLACK_SECTION_LIMIT, toMrkdwn).map(toMrkdwn);
+    this.expectedTexts ??=
+      this.kind === "dm" ? [this.text] : splitMessage(this.text, SLACK_SECTION_LIMIT, toMrkdwn).map(toMrkdwn);
+    return this.expectedTexts;
   }
 
   isFinal(h: Harness): boolean {
-    const shown = this.visible(h);
+    if (this.produced < this.tokens.length) return false;
     const open = h.slack
       .botMessagesIn(this.channel, this.threadTs)
       .some((m) => m.stream && h.slack.streaming(m));
-    return (
-      !open &&
-      this.produced === this.tokens.length &&
-      JSON.stringify(shown) === JSON.stringify(this.expected())
-    );
+    return !open && JSON.stringify(this.visible(h)) === JSON.stringify(this.expected());
   }
 }
 
