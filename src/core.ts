@@ -1,4 +1,5 @@
 import type { Config } from "./config/index.js";
+import { FeedbackStore } from "./feedback/index.js";
 import { createModels, detectOllama, type Models, OLLAMA_URL } from "./llm/index.js";
 
 import type { Logger } from "./log.js";
@@ -27,12 +28,21 @@ export interface Core {
   turns: TurnTracker;
   /** Set when METRICS_ENABLED. */
   metrics: Metrics | undefined;
+  /** Votes on answers (feedback buttons), kept in the store, counted in the metrics. */
+  feedback: FeedbackStore;
   /**
    * Budgets of `edits` requests per `perMs` per scope for `platform`: shared
    * by replicas where the store can count them (in the window family
    * `window`, default the platform's name), and counted in the metrics.
+   * `options`: see EditBudgetOptions (`paceMs: 0`: the window only, no pacing).
    */
-  budgets(platform: string, edits: number, perMs: number, window?: string): EditBudgetSource;
+  budgets(
+    platform: string,
+    edits: number,
+    perMs: number,
+    window?: string,
+    options?: { paceMs?: number; reserved?: number },
+  ): EditBudgetSource;
 }
 
 /** Builds the core: model, store, replica machinery, the Bot, metrics. Nothing starts listening. */
@@ -85,8 +95,13 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
       isOperatorAdmin: (id) => access.isOperatorAdmin(id),
     }),
     metrics,
-    budgets: (platform, edits, perMs, window = platform) => {
-      const source = replicas.budgets(window, edits, perMs);
+    feedback: new FeedbackStore(store.state, {
+      onVote: (vote, previous) => {
+        if (vote.value !== previous) metrics?.recordFeedback(vote.platform, vote.value);
+      },
+    }),
+    budgets: (platform, edits, perMs, window = platform, options = {}) => {
+      const source = replicas.budgets(window, edits, perMs, options);
       return metrics ? metrics.countBudgets(platform, source) : source;
     },
   };

@@ -1,11 +1,20 @@
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runShardManager, startDiscord } from "../adapters/discord/index.js";
-import { POST_WINDOW_MS, POSTS_PER_WINDOW, startSlack } from "../adapters/slack/index.js";
+import {
+  DELETES_PER_MINUTE,
+  POST_WINDOW_MS,
+  POSTS_PER_WINDOW,
+  STREAM_APPENDS_PER_MINUTE,
+  STREAM_STARTS_PER_MINUTE,
+  STREAM_STOPS_PER_MINUTE,
+  startSlack,
+} from "../adapters/slack/index.js";
 import {
   createWebServer,
   type HttpServer,
   type ReadyCheck,
+  registerFeedbackRoute,
   registerOpsRoutes,
   webSurface,
 } from "../adapters/web/index.js";
@@ -105,6 +114,17 @@ async function startSurfaces(
           ...{ bot, turns, config: config.slack, cursor, log, http, recovery, settings, access },
           budgets: core.budgets("slack", config.slack.editsPerMinute, 60_000),
           postBudgets: core.budgets("slack", POSTS_PER_WINDOW, POST_WINDOW_MS, "slack-post"),
+          // Each native streaming method on its own window; appends pace themselves per stream.
+          streamBudgets: {
+            start: core.budgets("slack", STREAM_STARTS_PER_MINUTE, 60_000, "slack-stream-start"),
+            append: core.budgets("slack", STREAM_APPENDS_PER_MINUTE, 60_000, "slack-stream-append", {
+              paceMs: 0,
+              reserved: 0,
+            }),
+            stop: core.budgets("slack", STREAM_STOPS_PER_MINUTE, 60_000, "slack-stream-stop"),
+            delete: core.budgets("slack", DELETES_PER_MINUTE, 60_000, "slack-delete"),
+          },
+          feedback: core.feedback,
         }),
     },
     {
@@ -146,6 +166,7 @@ async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promis
   };
   for (const s of surfaces) if (s.name !== "web") checks[s.name] = () => s.ready();
   registerOpsRoutes(http, { checks, metricsText: metrics ? () => metrics.text() : undefined });
+  registerFeedbackRoute(http, { apiKey: config.web.apiKey, votes: () => core.feedback.votes() });
   if (metrics) log.info("Metrics: on, at /metrics");
   await http.listen({ port: config.web.port, host: config.web.host });
   const address = http.server.address();

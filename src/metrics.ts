@@ -21,6 +21,7 @@ export class Metrics {
   private readonly deltas: Counter<"platform">;
   private readonly edits: Counter<"platform">;
   private readonly rateLimited: Counter<"platform">;
+  private readonly feedback: Counter<"platform" | "value">;
   private readonly activeTurns: Gauge;
 
   /** `activeTurns` is read at each scrape (Bot.activeTurns). */
@@ -72,6 +73,12 @@ export class Metrics {
       labelNames: ["platform"],
       registers,
     });
+    this.feedback = new Counter({
+      name: "chatbot_feedback_votes_total",
+      help: "Feedback votes on answers by platform and value (up or down); a changed vote counts under its new value.",
+      labelNames: ["platform", "value"],
+      registers,
+    });
     const activeTurns = options.activeTurns;
     this.activeTurns = new Gauge({
       name: "chatbot_active_turns",
@@ -91,6 +98,11 @@ export class Metrics {
       this.ttft.observe({ platform }, stats.timeToFirstTokenMs / 1000);
     this.duration.observe({ platform }, stats.durationMs / 1000);
     this.deltas.inc({ platform }, stats.deltas);
+  }
+
+  /** A person voted on an answer (a first vote, or a change to `value`); pressing the same button again is not counted. */
+  recordFeedback(platform: string, value: string): void {
+    this.feedback.inc({ platform, value });
   }
 
   recordRender(platform: string, counts: RenderCounts): void {

@@ -21,5 +21,15 @@ export function slackTokenRejected(slackCode: string): string {
   return `Slack rejected SLACK_BOT_TOKEN (auth.test: ${slackCode}). Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions into .env.`;
 }
 
-/** Shown above an answer when the question had images the model cannot see (LLM_VISION=false, or it refused them). */
+/** Shown under an answer when the question had images the model cannot see (LLM_VISION=false, or it refused them). */
 export const NO_VISION_NOTE = "This model cannot see images, so I answered the text only.";
+/**
+ * Told (only to them) to someone who pressed Stop on another person's answer.
+ * `asker` is how the platform writes that person (a mention: `<@U123>`).
+ */
+export function stopRefused(asker: string): string {
+  return `Only ${asker} (who asked) or an admin can stop this answer.`;
+}
+
+/** Told to someone who pressed Stop on an answer that had already ended. */
+export const STOP_TOO_LATE = "This answer has already ended.";

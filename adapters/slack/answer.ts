@@ -1,13 +1,15 @@
+import type { FeedbackStore } from "../../src/feedback/index.js";
 import type { Logger } from "../../src/log.js";
 import type { Author, StoredMessage } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
-import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
+import { afterStatus, onQuestion } from "./assistant.js";
 import { fetchSlackFiles, type SlackFile } from "./files.js";
 import { fromSlackText, stripMention } from "./format.js";
-import { SlackReply } from "./reply.js";
+import { type NativeDeps, respond, streamsNatively } from "./respond.js";
 import { slackPlace } from "./settings.js";
 
 /** What every handler needs; built once in startSlack. */
@@ -38,6 +40,10 @@ export interface SlackDeps {
   settings: PlaceSettings;
   /** Who may use the bot and change its settings. */
   access: Access;
+  /** Native streaming: where it is used and the budgets of its methods. */
+  native: NativeDeps;
+  /** Where 👍/👎 votes are kept. */
+  feedback: FeedbackStore;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */
@@ -62,6 +68,8 @@ export interface Place {
   isDm: boolean;
   /** Read the thread's earlier messages as context: the bot is new to a thread that already has some. */
   readThread: boolean;
+  /** A thread of the assistant pane (assistant_thread_started was seen for it). */
+  assistant: boolean;
 }
 
 /** Earlier thread messages kept as context; the store keeps about this many anyway. */
@@ -76,6 +84,7 @@ export async function answer(
   place: Place,
   question: string,
   signal: AbortSignal,
+  turnId: string,
 ) {
   const log = d.log.child({ conversationId: place.conversationId });
   const attached = ev.files ?? [];
@@ -89,6 +98,7 @@ export async function answer(
     return;
   }
   const nameOf = (id: string) => d.api.userName(id);
+  const thinking = onQuestion(d, place, question, streamsNatively(d.native.mode, place));
   const [files, authorName, text, context] = await Promise.all([
     attached.length > 0
       ? fetchSlackFiles(attached, d.botToken, d.bot.attachmentLimits, d.apiUrl, log)
@@ -106,46 +116,40 @@ export async function answer(
     }),
   ]);
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const slackReply = new SlackReply(
-    d.api,
-    place.channel,
-    place.threadTs,
-    d.budgets.get(place.team),
-    d.postBudgets.get(place.channel),
+  const deltas = afterStatus(
+    thinking,
+    d.bot.reply(
+      {
+        conversationId: place.conversationId,
+        author,
+        text,
+        platform: "slack",
+        place: slackPlace(place.team, place.channel, place.isDm),
+        ...(context?.length ? { context } : {}),
+        ...(files.length > 0 ? { files } : {}),
+      },
+      signal,
+    ),
   );
-  const reply = d.recovery
-    ? d.recovery.track("slack", slackReply, (ref) => ({
-        team: place.team,
-        channel: place.channel,
-        ts: ref.id,
-      }))
-    : slackReply;
-  const deltas = d.bot.reply(
-    {
-      conversationId: place.conversationId,
-      author,
-      text,
-      platform: "slack",
-      place: slackPlace(place.team, place.channel, place.isDm),
-      ...(context?.length ? { context } : {}),
-      ...(files.length > 0 ? { files } : {}),
-    },
-    signal,
-  );
-  const result = await renderByEditing(deltas, reply, { cursor: d.cursor, signal });
+  const result = await respond(d, ev, place, deltas, signal, {
+    turnId,
+    conversationId: place.conversationId,
+  });
   log.info(
     {
       platform: "slack",
-      edits: result.edits,
-      messages: result.messages.length,
+      path: result.path,
+      requests: result.requests,
+      messages: result.messages,
       rateLimited: result.rateLimited,
       error: result.error?.code,
+      ...(result.handOff ? { handOff: result.handOff } : {}),
     },
     "reply rendered",
   );
   if (result.platformError !== undefined) {
     const code = result.platformError instanceof SlackApiError ? result.platformError.slackCode : "error";
-    log.warn({ err: result.platformError, messages: result.messages.length }, "Slack answer was cut off");
+    log.warn({ err: result.platformError, messages: result.messages }, "Slack answer was cut off");
     // A failed edit was closed with a note by the renderer; a failed post left nothing saying so.
     if (result.postFailed)
       await say(d, place, `:warning: Slack stopped me from posting this answer (\`${code}\`).`);

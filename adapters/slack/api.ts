@@ -2,6 +2,7 @@ import { LogLevel, type Logger as SlackLogger, webApi } from "@slack/bolt";
 import type { OtherErrorCode } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { PlatformRateLimitError } from "../../src/stream/index.js";
+import type { SlackBlock } from "./blocks.js";
 
 /** A Slack Web API call failed; `slackCode` is Slack's error (`missing_scope`, `channel_not_found`, ...). */
 export class SlackApiError extends Error {
@@ -43,14 +44,32 @@ export interface ThreadMessage {
   bot_profile?: { name?: string };
 }
 
+/** A person as the bot needs them: the name people see, and whether they administer the workspace. */
+export interface SlackUser {
+  name: string;
+  /** Workspace admin or owner (users.info `is_admin` / `is_owner`). */
+  isAdmin: boolean;
+}
+
+/** Where a native stream goes; outside a DM Slack needs the one person who sees it live. */
+export interface StreamStart {
+  channel: string;
+  thread_ts: string;
+  markdown_text: string;
+  recipient_user_id?: string;
+  recipient_team_id?: string;
+}
+
 /**
- * The handful of Web API calls the adapter makes. Every failure is logged
- * once here with the method and Slack's error code; a rate limit becomes
+ * The Web API calls the adapter makes. Every failure is logged once here
+ * with the method and Slack's error code; a rate limit becomes
  * PlatformRateLimitError (the renderer's budget honours it), anything else
- * SlackApiError.
+ * SlackApiError. The streaming methods are called directly (not through the
+ * SDK's chatStream helper, which buffers on its own schedule), so the bot's
+ * budgets decide when each call goes out and it always knows what is shown.
  */
 export class SlackApi {
-  private readonly users = new Map<string, { name: string; isAdmin: boolean; atMs: number }>();
+  private readonly users = new Map<string, { user: SlackUser; atMs: number }>();
 
   constructor(
     readonly client: webApi.WebClient,
@@ -58,15 +77,79 @@ export class SlackApi {
     private readonly nameTtlMs = 3_600_000,
   ) {}
 
-  async postMessage(args: { channel: string; text: string; thread_ts?: string }): Promise<string> {
+  async postMessage(args: {
+    channel: string;
+    text: string;
+    thread_ts?: string;
+    blocks?: SlackBlock[];
+  }): Promise<string> {
     const res = await this.call("chat.postMessage", () =>
       this.client.chat.postMessage({ ...args, unfurl_links: false, unfurl_media: false }),
     );
     return res.ts as string;
   }
 
-  async update(args: { channel: string; ts: string; text: string }): Promise<void> {
+  /** `blocks: []` removes the message's blocks (its controls); absent keeps them. */
+  async update(args: { channel: string; ts: string; text: string; blocks?: SlackBlock[] }): Promise<void> {
     await this.call("chat.update", () => this.client.chat.update(args));
+  }
+
+  async delete(channel: string, ts: string): Promise<void> {
+    await this.call("chat.delete", () => this.client.chat.delete({ channel, ts }));
+  }
+
+  /** A message only `user` sees, in the channel (or thread) they are looking at. */
+  async postEphemeral(args: {
+    channel: string;
+    user: string;
+    text: string;
+    thread_ts?: string;
+  }): Promise<void> {
+    await this.call("chat.postEphemeral", () => this.client.chat.postEphemeral(args));
+  }
+
+  /** Starts a native stream with its first text; returns the message's ts. */
+  async startStream(args: StreamStart): Promise<string> {
+    const res = await this.call("chat.startStream", () => this.client.chat.startStream(args));
+    if (!res.ts) throw new SlackApiError("chat.startStream", "no_ts");
+    return res.ts;
+  }
+
+  async appendStream(args: { channel: string; ts: string; markdown_text: string }): Promise<void> {
+    await this.call("chat.appendStream", () => this.client.chat.appendStream(args));
+  }
+
+  /** Ends a native stream, with its last text and the blocks rendered under it. */
+  async stopStream(args: {
+    channel: string;
+    ts: string;
+    markdown_text?: string;
+    blocks?: SlackBlock[];
+  }): Promise<void> {
+    await this.call("chat.stopStream", () => this.client.chat.stopStream(args));
+  }
+
+  /** The assistant pane's "is thinking…" line under a thread; "" clears it. */
+  async setStatus(channel: string, threadTs: string, status: string): Promise<void> {
+    await this.call("assistant.threads.setStatus", () =>
+      this.client.assistant.threads.setStatus({ channel_id: channel, thread_ts: threadTs, status }),
+    );
+  }
+
+  async setTitle(channel: string, threadTs: string, title: string): Promise<void> {
+    await this.call("assistant.threads.setTitle", () =>
+      this.client.assistant.threads.setTitle({ channel_id: channel, thread_ts: threadTs, title }),
+    );
+  }
+
+  async setSuggestedPrompts(channel: string, threadTs: string, prompts: string[]): Promise<void> {
+    await this.call("assistant.threads.setSuggestedPrompts", () =>
+      this.client.assistant.threads.setSuggestedPrompts({
+        channel_id: channel,
+        thread_ts: threadTs,
+        prompts: prompts.map((p) => ({ title: p, message: p })),
+      }),
+    );
   }
 
   /** Every message of a thread, parent first, up to `maxMessages` of the newest. */
@@ -90,45 +173,34 @@ export class SlackApi {
     return out.slice(-maxMessages);
   }
 
-  /** Sends a message only `user` sees, in a channel (or a thread of it). */
-  async postEphemeral(args: {
-    channel: string;
-    user: string;
-    text: string;
-    thread_ts?: string;
-  }): Promise<void> {
-    await this.call("chat.postEphemeral", () => this.client.chat.postEphemeral(args));
-  }
-
   /** The name people see for a user (display name, else real name, else handle); the id if Slack will not say. */
   async userName(userId: string): Promise<string> {
     return (await this.user(userId)).name;
   }
 
   /**
-   * A user's name and whether they are a workspace admin or owner (users.info
-   * `is_admin`, `is_owner`, `is_primary_owner`); cached for an hour. A user
-   * Slack will not describe is no admin.
-   * @see https://api.slack.com/methods/users.info
-   * @see https://api.slack.com/types/user
+   * A user's name and admin rights, cached (`fresh`: asked again, for a
+   * permission check); a user Slack will not describe is named by id, no admin.
    */
-  async user(userId: string): Promise<{ name: string; isAdmin: boolean }> {
+  async user(userId: string, options: { fresh?: boolean } = {}): Promise<SlackUser> {
     const cached = this.users.get(userId);
-    if (cached && Date.now() - cached.atMs < this.nameTtlMs) return cached;
-    let entry = { name: userId, isAdmin: false, atMs: Date.now() };
+    if (cached && !options.fresh && Date.now() - cached.atMs < this.nameTtlMs) return cached.user;
+    let user: SlackUser = { name: userId, isAdmin: false };
     try {
       const res = await this.call("users.info", () => this.client.users.info({ user: userId }));
       const u = res.user;
-      const name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || userId;
-      const isAdmin = u?.is_admin === true || u?.is_owner === true || u?.is_primary_owner === true;
-      entry = { name, isAdmin, atMs: Date.now() };
+      user = {
+        name: u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name || userId,
+        isAdmin: u?.is_admin === true || u?.is_owner === true || u?.is_primary_owner === true,
+      };
     } catch {
       // Logged in call(); a missing name must not stop an answer. Asked again in a minute.
-      entry.atMs = Date.now() - this.nameTtlMs + 60_000;
+      this.users.set(userId, { user, atMs: Date.now() - this.nameTtlMs + 60_000 });
+      return user;
     }
     if (this.users.size > 5_000) this.users.clear();
-    this.users.set(userId, entry);
-    return entry;
+    this.users.set(userId, { user, atMs: Date.now() });
+    return user;
   }
 
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {

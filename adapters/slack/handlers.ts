@@ -1,6 +1,7 @@
 import type { App, SlashCommand } from "@slack/bolt";
 import { KeyedQueue } from "../../src/turn/index.js";
 import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.js";
+import { isAssistantThread } from "./assistant.js";
 import { mentions, stripMention } from "./format.js";
 import { admitted, registerSettingsCommand, slackPlace } from "./settings.js";
 
@@ -109,12 +110,15 @@ async function onMessage(
     isDm,
     // Only the bot's first message in a thread reads what was said before it; after a reset it must not.
     readThread: !joined && ev.thread_ts !== undefined && ev.thread_ts !== ev.ts,
+    assistant: isDm && ev.thread_ts !== undefined && (await isAssistantThread(d, team, ev.channel, root)),
   };
   if (!topLevelDm && !joined) await state.set(joinedKey, true, JOINED_TTL_MS);
   const question = stripMention(text, d.botUserId);
   d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
-  void d.turns.run({ conversationId: place.conversationId, platform: "slack" }, (signal) =>
-    answer(d, ev, place, question, signal).finally(done),
+  // The asker may stop the answer (Slack shows `<@id>` as their name, so the id serves as both).
+  const askedBy = { id: ev.user, name: ev.user };
+  void d.turns.run({ conversationId: place.conversationId, platform: "slack", askedBy }, (signal, turnId) =>
+    answer(d, ev, place, question, signal, turnId).finally(done),
   );
   return true;
 }

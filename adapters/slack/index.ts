@@ -2,17 +2,33 @@ import { App, webApi } from "@slack/bolt";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../src/config/index.js";
 import { StartError } from "../../src/errors.js";
+import { FeedbackStore } from "../../src/feedback/index.js";
 import type { Logger } from "../../src/log.js";
 import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
-import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
+import { type EditBudgetSource, EditBudgets } from "../../src/stream/index.js";
 import { slackTokenRejected } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
+import { registerActions } from "./actions.js";
 import { describeSlackError, SlackApi, slackLogger, webClientOptions } from "./api.js";
-import { toMrkdwn } from "./format.js";
+import { registerAssistant } from "./assistant.js";
+import { slackFinisher } from "./finisher.js";
 import { registerHandlers } from "./handlers.js";
+import {
+  DELETES_PER_MINUTE,
+  STREAM_APPENDS_PER_MINUTE,
+  STREAM_STARTS_PER_MINUTE,
+  STREAM_STOPS_PER_MINUTE,
+} from "./limits.js";
 import { FastifyReceiver } from "./receiver.js";
-import { SLACK_TEXT_LIMIT } from "./reply.js";
+import type { NativeDeps } from "./respond.js";
+
+export {
+  DELETES_PER_MINUTE,
+  STREAM_APPENDS_PER_MINUTE,
+  STREAM_STARTS_PER_MINUTE,
+  STREAM_STOPS_PER_MINUTE,
+} from "./limits.js";
 
 /**
  * Slack's limits the budgets mirror. chat.update is a Tier 3 method (about 50
@@ -52,6 +68,16 @@ export interface SlackOptions {
   settings: PlaceSettings;
   /** Who may use the bot, and change its settings. */
   access: Access;
+  /**
+   * Budgets per workspace of the native streaming methods and chat.delete
+   * (shared across replicas where the store can). Default: in-process, each
+   * its tier's calls per minute (limits.ts); appends are not paced, only windowed.
+   */
+  streamBudgets?: Partial<NativeDeps["budgets"]>;
+  /** Native streams' pace and lifetime (tests shorten them); see NativeOptions in stream.ts. */
+  streamTiming?: { appendEveryMs?: number; rotateAfterMs?: number };
+  /** Where 👍/👎 votes are kept. Default: a FeedbackStore in the bot's store. */
+  feedback?: FeedbackStore;
 }
 
 /** The Slack surface: ready() follows the Socket Mode connection (HTTP events: always ready). */
@@ -140,7 +166,16 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
 
   const api = new SlackApi(app.client, log);
   const budgets = options.budgets ?? new EditBudgets({ edits: config.editsPerMinute, perMs: 60_000 });
-  registerHandlers(app, {
+  const perMinute = (edits: number, tuning: { paceMs?: number; reserved?: number } = {}) =>
+    new EditBudgets({ edits, perMs: 60_000, ...tuning });
+  const streamBudgets: NativeDeps["budgets"] = {
+    start: options.streamBudgets?.start ?? perMinute(STREAM_STARTS_PER_MINUTE),
+    // Appends pace themselves per stream (NativeOptions.appendEveryMs), and no append is a final one.
+    append: options.streamBudgets?.append ?? perMinute(STREAM_APPENDS_PER_MINUTE, { paceMs: 0, reserved: 0 }),
+    stop: options.streamBudgets?.stop ?? perMinute(STREAM_STOPS_PER_MINUTE),
+    delete: options.streamBudgets?.delete ?? perMinute(DELETES_PER_MINUTE),
+  };
+  const deps = {
     bot,
     turns: options.turns,
     api,
@@ -157,7 +192,12 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     recovery: options.recovery,
     settings: options.settings,
     access: options.access,
-  });
+    native: { mode: config.streaming, budgets: streamBudgets, ...options.streamTiming },
+    feedback: options.feedback ?? new FeedbackStore(bot.state),
+  };
+  registerHandlers(app, deps);
+  registerAssistant(app, deps, config.suggestedPrompts);
+  registerActions(app, deps);
 
   await app.start();
   const mode = socketMode ? "socket" : "http";
@@ -172,15 +212,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     botUserId,
     teamId,
     ready: async () => socketUp || socketClient === undefined,
-    finisher: {
-      maxChars: SLACK_TEXT_LIMIT,
-      render: toMrkdwn,
-      // Drawn from the workspace's live budget, at final priority, like any final edit.
-      finish: (location, text) =>
-        sendFinal(budgets.get(location.team ?? teamId), () =>
-          api.update({ channel: location.channel ?? "", ts: location.ts ?? "", text }),
-        ),
-    },
+    finisher: slackFinisher(api, { edit: budgets, ...streamBudgets }, teamId),
     stop: (graceMs) => {
       stopped ??= (async () => {
         await app.stop().catch((err: unknown) => log.warn({ err }, "Slack stop failed"));

@@ -15,6 +15,7 @@ import { chatBodyLimitBytes } from "./attachments.js";
 import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
 import { registerPageRoutes } from "./page.js";
 
+export { registerFeedbackRoute } from "./feedback.js";
 export { type ReadyCheck, registerOpsRoutes } from "./ops.js";
 
 /** The HTTP server the web adapter builds; Slack's HTTP events ride on it too. */

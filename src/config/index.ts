@@ -5,9 +5,22 @@ import type { OtherErrorCode } from "../errors.js";
 import { bool, int, num, oneOf, shardCount, str, url } from "./fields.js";
 import { readConfigFile } from "./file.js";
 import { envModels, modelsOf } from "./models.js";
-import type { AccessConfig, Config, LlmConfig, ModelConfig, Provider } from "./types.js";
+import type { AccessConfig, Config, LlmConfig, ModelConfig, Provider, SlackStreaming } from "./types.js";
 
-export type { AccessConfig, Config, LlmConfig, ModelConfig, Provider };
+export type { AccessConfig, Config, LlmConfig, ModelConfig, Provider, SlackStreaming };
+
+/**
+ * What the assistant pane suggests by default (SLACK_SUGGESTED_PROMPTS, `|`-separated, "none"
+ * for none). Slack shows at most four.
+ * @see https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
+ */
+export const DEFAULT_SLACK_PROMPTS = [
+  "Explain a concept to me in simple terms",
+  "Help me write a short message to my team",
+  "Review this text for clarity",
+  "Brainstorm ideas with me",
+];
+const MAX_SUGGESTED_PROMPTS = 4;
 
 /**
  * The one place that reads process.env. Every variable is listed, with its
@@ -69,6 +82,8 @@ const schema = z.object({
   SLACK_REQUIRE_MENTION: bool(false),
   // chat.update is Tier 3, about 50 a minute per workspace: https://api.slack.com/methods/chat.update
   SLACK_EDITS_PER_MINUTE: int(50, 1, 10_000),
+  SLACK_STREAMING: oneOf(["auto", "native", "edit"] as const),
+  SLACK_SUGGESTED_PROMPTS: str(),
   DISCORD_TOKEN: str(),
   DISCORD_GUILD_ID: str(),
   DISCORD_API_URL: url(["http:", "https:"]),
@@ -198,6 +213,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       apiUrl: e.SLACK_API_URL,
       requireMention: e.SLACK_REQUIRE_MENTION,
       editsPerMinute: e.SLACK_EDITS_PER_MINUTE,
+      streaming: (e.SLACK_STREAMING?.toLowerCase() ?? "auto") as SlackStreaming,
+      suggestedPrompts: suggestedPrompts(e.SLACK_SUGGESTED_PROMPTS),
     },
     discord: {
       token: e.DISCORD_TOKEN,
@@ -211,6 +228,16 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       spawnDelayMs: e.DISCORD_SHARD_SPAWN_DELAY_MS,
     },
   };
+}
+
+function suggestedPrompts(value: string | undefined): string[] {
+  if (value === undefined) return DEFAULT_SLACK_PROMPTS;
+  if (value.toLowerCase() === "none") return [];
+  return value
+    .split("|")
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .slice(0, MAX_SUGGESTED_PROMPTS);
 }
 
 /** Every secret in the configuration, for the logger to scrub from every line. */

@@ -2,6 +2,9 @@ import type { LOG_LEVELS } from "./index.js";
 
 export type Provider = "openai" | "anthropic";
 
+/** SLACK_STREAMING: see Config["slack"].streaming. */
+export type SlackStreaming = "auto" | "native" | "edit";
+
 export interface LlmConfig {
   /** Which SDK to use; null when nothing is configured (the bot starts and says what to set). */
   provider: Provider | null;
@@ -116,6 +119,15 @@ export interface Config {
     apiUrl: string | undefined;
     requireMention: boolean;
     editsPerMinute: number;
+    /**
+     * How answers stream: "native" (chat.startStream/appendStream/stopStream, seen live by the
+     * one person asking), "edit" (a message edited as tokens arrive, seen by everyone), or
+     * "auto": native where one person reads (DM threads, the assistant pane), edits elsewhere.
+     * Default "auto".
+     */
+    streaming: SlackStreaming;
+    /** Offered when someone opens the assistant pane (Slack shows up to 4); empty: none. */
+    suggestedPrompts: string[];
   };
   discord: {
     token: string | undefined;

@@ -40,10 +40,17 @@ export class Replicas {
   /**
    * Budgets of `edits` per `perMs` per scope for platform `name`: drawn from
    * one window shared by every replica when the store can count it, else this
-   * process's own.
+   * process's own. `options` as in EditBudgetOptions (`paceMs: 0`: spend the
+   * window as it allows, for callers that pace themselves; `reserved: 0`: no
+   * request kept for final edits, for a method that has none).
    */
-  budgets(name: string, edits: number, perMs: number): EditBudgetSource {
-    const local = new EditBudgets({ edits, perMs });
+  budgets(
+    name: string,
+    edits: number,
+    perMs: number,
+    options: { paceMs?: number; reserved?: number } = {},
+  ): EditBudgetSource {
+    const local = new EditBudgets({ edits, perMs, ...options });
     const windows = this.coordination.windows;
     return windows ? new SharedEditBudgets(local, windows, { edits, perMs, name }) : local;
   }

@@ -250,7 +250,7 @@ class Renderer {
       request.settled !== undefined
         ? { final: false, settled: request.settled }
         : request.last
-          ? { final: true, last: true }
+          ? { final: true, last: true, ...(this.model.error ? { error: this.model.error.code } : {}) }
           : { final: true };
     try {
       if (this.ref) {
@@ -303,7 +303,11 @@ class Renderer {
       await this.reply.budget.acquire(undefined, "final");
       const text = this.salvage();
       try {
-        await this.reply.edit(ref, text, { final: true, last: true });
+        await this.reply.edit(ref, text, {
+          final: true,
+          last: true,
+          error: this.model.error?.code ?? "platform",
+        });
         this.edits++;
         this.sent = text;
         return;

@@ -50,12 +50,16 @@ export interface EditBudgetSource {
  * What the renderer tells a reply about each text it sends. `final`: the
  * message will not change again (the last request of the reply, or a message
  * closed at a split); `last`: it is the answer's last message, where controls
- * of a finished answer belong (Regenerate, feedback). Otherwise (still being
- * written: a Stop button belongs there) `settled` is the Markdown the message should
- * end as if the stream died now: what it shows, without the cursor. Crash
- * recovery keeps it; nothing needs to look for a cursor in a text.
+ * of a finished answer belong (Regenerate, feedback); `error` (on the last
+ * message only): the answer ended early, with this ChatError code ("aborted"
+ * for a stop or a shutdown) or "platform" when the platform refused the rest;
+ * absent when the model finished, so feedback can be asked of whole answers
+ * only. Otherwise (still being written: a Stop button belongs there) `settled`
+ * is the Markdown the message should end as if the stream died now: what it
+ * shows, without the cursor. Crash recovery keeps it; nothing needs to look
+ * for a cursor in a text.
  */
-export type Update = { final: true; last?: boolean } | { final: false; settled: string };
+export type Update = { final: true; last?: boolean; error?: string } | { final: false; settled: string };
 
 /**
  * What a platform gives the renderer: post a message, edit it, its size limit,

@@ -1,5 +1,5 @@
 export { Bot, type BotOptions } from "./bot.js";
 export { KeyedQueue } from "./queue.js";
 export type { Surface } from "./surface.js";
-export { type Presser, TurnTracker } from "./tracker.js";
+export { type Presser, type StopOutcome, TurnTracker } from "./tracker.js";
 export type { Incoming, TurnStats } from "./types.js";

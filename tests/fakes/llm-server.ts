@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 
 /** What a fake model server answers to one request. */
@@ -20,6 +21,10 @@ export interface FakeReply {
   cutAfterChunks?: number;
   /** Stop sending (keep the connection open) after this many deltas. */
   stallAfterChunks?: number;
+  /** Called as each delta is written (benchmarks time what the model produced). */
+  onDelta?: (index: number, atMs: number) => void;
+  /** Called when the client closes the connection before the answer ended. */
+  onClientClose?: (atMs: number) => void;
 }
 
 export interface RecordedRequest {
@@ -124,6 +129,7 @@ export abstract class FakeLlmServer {
       this.clientAborts++;
       recorded.closedByClient = true;
       recorded.closedAt = Date.now();
+      reply.onClientClose?.(performance.now());
     });
     if (reply.firstDelayMs) await delay(reply.firstDelayMs);
     if (reply.status && reply.status >= 400) {
@@ -152,6 +158,7 @@ export abstract class FakeLlmServer {
         return;
       }
       if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return;
+      reply.onDelta?.(i, performance.now());
       this.writeDelta(res, deltas[i]!);
       recorded.deltasSent++;
       if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);

@@ -4,7 +4,7 @@ import { FileHost } from "./files.js";
 import { jsonOr, LocalHttpServer, readBody } from "./http.js";
 import { type FakeSlackOptions, FakeSlackWorkspace } from "./slackWorkspace.js";
 
-export type { FakeSlackOptions } from "./slackWorkspace.js";
+export type { FakeSlackMessage, FakeSlackOptions } from "./slackWorkspace.js";
 
 /** One Web API call as the SDK sent it. */
 export interface SlackCall {
@@ -45,6 +45,18 @@ export interface FakeSlackFailure {
 }
 
 /**
+ * A method's rate limit as Slack counts it: at most `limit` calls in any
+ * `perMs`, per workspace (default) or per channel; beyond, HTTP 429 with
+ * Retry-After. Rejected calls do not count.
+ * @see https://docs.slack.dev/apis/web-api/rate-limits
+ */
+export interface FakeRateLimit {
+  limit: number;
+  perMs: number;
+  per?: "workspace" | "channel";
+}
+
+/**
  * A fake Slack Web API on 127.0.0.1: `POST /api/{method}` with the SDK's
  * form-encoded or JSON bodies, answering like Slack (`{ ok: true, ... }`, or
  * `{ ok: false, error }`, or HTTP 429 with Retry-After), from the state of
@@ -53,6 +65,8 @@ export interface FakeSlackFailure {
  */
 export class FakeSlack extends FakeSlackWorkspace {
   readonly calls: SlackCall[] = [];
+  /** Calls answered 429 because of `rateLimits`. */
+  rateLimited = 0;
   private readonly failures = new Map<string, FakeSlackFailure[]>();
   private readonly events = new EventEmitter();
   private readonly http = new LocalHttpServer((req, res) => this.handle(req, res));
@@ -70,9 +84,12 @@ export class FakeSlack extends FakeSlackWorkspace {
   private fileSeq = 0;
   /** false: the app was installed without files:read, so no token gets a file. */
   filesReadScope = true;
+  private readonly rateLimits: Record<string, FakeRateLimit>;
+  private readonly windows = new Map<string, number[]>();
 
-  private constructor(options: FakeSlackOptions) {
+  private constructor(options: FakeSlackOptions & { rateLimits?: Record<string, FakeRateLimit> }) {
     super(options);
+    this.rateLimits = options.rateLimits ?? {};
     this.events.setMaxListeners(100);
   }
 
@@ -117,7 +134,9 @@ export class FakeSlack extends FakeSlackWorkspace {
     return this.files.statsOf(decodeURIComponent(new URL(file.url_private_download).pathname));
   }
 
-  static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  static async start(
+    options: FakeSlackOptions & { rateLimits?: Record<string, FakeRateLimit> } = {},
+  ): Promise<FakeSlack> {
     const fake = new FakeSlack(options);
     await fake.http.listen();
     return fake;
@@ -200,7 +219,29 @@ export class FakeSlack extends FakeSlackWorkspace {
       send(200, { ok: false, error: token ? "invalid_auth" : "not_authed" });
       return;
     }
+    const retryAfterS = this.overLimit(method, params);
+    if (retryAfterS !== undefined) {
+      this.rateLimited++;
+      send(429, { ok: false, error: "ratelimited" }, { "retry-after": String(retryAfterS) });
+      return;
+    }
     send(200, this.answer(method, params));
+  }
+
+  /** Seconds to wait when `method` is over its limit now; else counts the call and returns undefined. */
+  // biome-ignore lint/suspicious/noExplicitAny: params are whatever the SDK sent
+  private overLimit(method: string, params: Record<string, any>): number | undefined {
+    const limit = this.rateLimits[method];
+    if (!limit) return undefined;
+    const scope = limit.per === "channel" ? String(params.channel ?? params.channel_id ?? "") : "";
+    const key = `${method}:${scope}`;
+    const now = Date.now();
+    const calls = (this.windows.get(key) ?? []).filter((at) => at > now - limit.perMs);
+    this.windows.set(key, calls);
+    if (calls.length >= limit.limit)
+      return Math.max(1, Math.ceil(((calls[0] as number) + limit.perMs - now) / 1000));
+    calls.push(now);
+    return undefined;
   }
 
   private takeFailure(method: string): FakeSlackFailure | undefined {

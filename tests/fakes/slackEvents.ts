@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
-import type { FakeSlack } from "./slack.js";
+import type { FakeSlack, FakeSlackMessage } from "./slack.js";
+import type { FakeBlock } from "./slackWorkspace.js";
 
 /**
  * Builds what Slack sends to an app: Events API envelopes, message and
@@ -114,6 +115,112 @@ export function slashCommand(
   };
 }
 
+/**
+ * assistant_thread_started (or _context_changed): someone opened the
+ * assistant pane (or moved to another channel while it is open).
+ * @see https://docs.slack.dev/reference/events/assistant_thread_started
+ */
+export function assistantThreadEvent(
+  fake: FakeSlack,
+  options: {
+    user: string;
+    channel: string;
+    threadTs: string;
+    contextChannel?: string;
+    type?: "assistant_thread_started" | "assistant_thread_context_changed";
+  },
+): SlackPayload {
+  return {
+    type: options.type ?? "assistant_thread_started",
+    assistant_thread: {
+      user_id: options.user,
+      context: {
+        ...(options.contextChannel ? { channel_id: options.contextChannel } : {}),
+        team_id: fake.teamId,
+        enterprise_id: null,
+      },
+      channel_id: options.channel,
+      thread_ts: options.threadTs,
+    },
+    event_ts: fake.nextTs(),
+  };
+}
+
+/**
+ * What Slack posts when someone presses a button of `message`: a
+ * `block_actions` payload naming the element (found in the message's blocks
+ * as the person sees them, so a test can only press what is there), the
+ * message and its container. `value` picks a feedback button ("up"/"down").
+ * @see https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
+ */
+export function pressButton(
+  fake: FakeSlack,
+  message: FakeSlackMessage,
+  actionId: string,
+  options: { user: string; value?: string },
+): SlackPayload {
+  const found = findElement(message.blocks ?? [], actionId);
+  if (!found)
+    throw new Error(
+      `the message ${message.ts} has no ${actionId} button (blocks: ${JSON.stringify(message.blocks)})`,
+    );
+  const { block, element } = found;
+  const feedback = element.type === "feedback_buttons";
+  const button = feedback
+    ? options.value === "down"
+      ? element.negative_button
+      : element.positive_button
+    : element;
+  return {
+    type: "block_actions",
+    user: {
+      id: options.user,
+      username: options.user.toLowerCase(),
+      name: options.user.toLowerCase(),
+      team_id: fake.teamId,
+    },
+    api_app_id: "A0APP",
+    token: "legacy-verification-token",
+    container: {
+      type: "message",
+      message_ts: message.ts,
+      channel_id: message.channel,
+      is_ephemeral: false,
+      ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+    },
+    trigger_id: `${Date.now()}.1.abc`,
+    team: { id: fake.teamId, domain: "test" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: message.channel, name: message.channel.startsWith("D") ? "directmessage" : "general" },
+    message: fake.wire(message),
+    state: { values: {} },
+    response_url: `https://hooks.slack.invalid/actions/${fake.teamId}/1/abc`,
+    actions: [
+      {
+        type: element.type,
+        action_id: actionId,
+        block_id: block.block_id,
+        text: button.text,
+        value: button.value,
+        action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+      },
+    ],
+  };
+}
+
+function findElement(
+  blocks: FakeBlock[],
+  actionId: string,
+): { block: FakeBlock; element: FakeBlock } | undefined {
+  for (const block of blocks) {
+    for (const element of (block.elements ?? []) as FakeBlock[]) {
+      if (element.action_id === actionId) return { block, element };
+    }
+  }
+  return undefined;
+}
+
 export interface PostOptions {
   /** Sign with this secret instead of the right one. */
   secret?: string;
@@ -130,6 +237,8 @@ export interface SlackPoster {
   event(payload: SlackPayload, options?: PostOptions): Promise<Response>;
   /** POSTs a signed form body (a slash command). */
   form(fields: Record<string, string>, options?: PostOptions): Promise<Response>;
+  /** POSTs a signed interactivity payload (block_actions) as Slack does: a form with one `payload` field. */
+  action(payload: SlackPayload, options?: PostOptions): Promise<Response>;
 }
 
 /** Sends signed requests to an app's Events API endpoint, as Slack does. */
@@ -148,5 +257,11 @@ export function slackPoster(url: string, signingSecret: string): SlackPoster {
     event: (payload, options) => post(JSON.stringify(payload), "application/json", options),
     form: (fields, options) =>
       post(new URLSearchParams(fields).toString(), "application/x-www-form-urlencoded", options),
+    action: (payload, options) =>
+      post(
+        new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+        "application/x-www-form-urlencoded",
+        options,
+      ),
   };
 }

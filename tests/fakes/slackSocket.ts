@@ -65,6 +65,11 @@ export class FakeSlackSocket {
     });
   }
 
+  /** Delivers an interactivity payload (a button press: block_actions). */
+  sendInteractive(payload: SlackPayload): string {
+    return this.send({ type: "interactive", payload, accepts_response_payload: false });
+  }
+
   /** Delivers a slash command; its ack may carry the response. */
   sendCommand(fields: Record<string, string>): string {
     return this.send({ type: "slash_commands", payload: fields, accepts_response_payload: true });

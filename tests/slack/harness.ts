@@ -1,10 +1,11 @@
 import { type FastifyInstance, fastify } from "fastify";
 import { type SlackSurface, startSlack } from "../../adapters/slack/index.js";
-import type { Config } from "../../src/config/index.js";
+import type { Config, SlackStreaming } from "../../src/config/index.js";
+import { FeedbackStore } from "../../src/feedback/index.js";
 import { createLogger } from "../../src/log.js";
 import { CrashRecovery } from "../../src/replicas/index.js";
 import type { EditBudgetSource } from "../../src/stream/index.js";
-import { FakeSlack } from "../fakes/slack.js";
+import { type FakeRateLimit, FakeSlack } from "../fakes/slack.js";
 import {
   eventEnvelope,
   type PostOptions,
@@ -23,6 +24,8 @@ export const DM = "D0ALICE";
 export const GROUP_PING = /<!(channel|here|everyone|subteam)|(?<![\w.])@(channel|here|everyone)\b/i;
 export const ALICE = { id: "U0ALICE", name: "alice", display_name: "Alice" };
 export const BOB = { id: "U0BOB", name: "bob", display_name: "Bob" };
+/** A workspace admin: may stop anyone's answer. */
+export const CAROL = { id: "U0CAROL", name: "carol", display_name: "Carol", is_admin: true };
 
 export interface HarnessOptions {
   mode?: "http" | "socket";
@@ -34,6 +37,17 @@ export interface HarnessOptions {
   bot?: TestBotOptions;
   /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
   recovery?: { heartbeatMs: number };
+  /** SLACK_STREAMING (default auto). */
+  streaming?: SlackStreaming;
+  /** SLACK_SUGGESTED_PROMPTS (default none). */
+  suggestedPrompts?: string[];
+  /** Budgets of the native streaming methods and chat.delete (default: each tier's). */
+  streamBudgets?: Partial<Record<"start" | "append" | "stop" | "delete", EditBudgetSource>>;
+  /** Native streams' pace and rotation (default: a quick pace so tests see several appends). */
+  streamTiming?: { appendEveryMs?: number; rotateAfterMs?: number };
+  /** The fake's stream lifetime (ms) and per-method limits. */
+  streamLifetimeMs?: number;
+  rateLimits?: Record<string, FakeRateLimit>;
 }
 
 /**
@@ -47,6 +61,10 @@ export interface Harness {
   handle: SlackSurface;
   /** Set with the `recovery` option. */
   recovery: CrashRecovery | undefined;
+  /** Where the adapter keeps 👍/👎 votes. */
+  feedback: FeedbackStore;
+  /** Sends a button press (block_actions) as Slack does: signed to /slack/events, or over the socket. */
+  press(payload: SlackPayload, options?: PostOptions): Promise<Response | undefined>;
   /** Signed requests to POST /slack/events (HTTP mode). */
   post: SlackPoster;
   eventsUrl: string;
@@ -57,17 +75,21 @@ export interface Harness {
   envelope(event: SlackPayload, eventId?: string): SlackPayload;
   /**
    * What Slack does when a person writes: keeps the message (so
-   * conversations.replies sees it), then POSTs the signed event. Returns the
-   * HTTP answer.
+   * conversations.replies sees it), then POSTs the signed event (Socket
+   * Mode: sends it over the socket). Returns the HTTP answer.
    */
   deliver(event: SlackPayload, options?: PostOptions): Promise<Response>;
   close(): Promise<void>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const slack = await FakeSlack.start();
+  const slack = await FakeSlack.start({
+    ...(options.streamLifetimeMs !== undefined ? { streamLifetimeMs: options.streamLifetimeMs } : {}),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+  });
   slack.addUser(ALICE);
   slack.addUser(BOB);
+  slack.addUser(CAROL);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger({
@@ -89,7 +111,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     apiUrl: slack.apiUrl,
     requireMention: options.requireMention ?? false,
     editsPerMinute: options.editsPerMinute ?? 600,
+    streaming: options.streaming ?? "auto",
+    suggestedPrompts: options.suggestedPrompts ?? [],
   };
+  const feedback = new FeedbackStore(testBot.store.state);
   let http: FastifyInstance | undefined;
   if (!socket) http = fastify();
   const handle = await startSlack({
@@ -104,6 +129,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.budgets ? { budgets: options.budgets } : {}),
     ...(options.postBudgets ? { postBudgets: options.postBudgets } : {}),
     ...(recovery ? { recovery } : {}),
+    ...(options.streamBudgets ? { streamBudgets: options.streamBudgets } : {}),
+    streamTiming: { appendEveryMs: 50, ...options.streamTiming },
+    feedback,
   });
   let eventsUrl = "";
   if (http) {
@@ -120,10 +148,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     eventsUrl,
     socket,
     logs,
+    feedback,
+    press: async (payload, postOptions) => {
+      if (!socket) return slackPoster(eventsUrl, SIGNING_SECRET).action(payload, postOptions);
+      await socket.waitForAck(socket.sendInteractive(payload));
+      return undefined;
+    },
     envelope: (event, eventId) => eventEnvelope(slack, event, eventId),
-    deliver: (event, postOptions) => {
+    deliver: async (event, postOptions) => {
       keep(slack, event);
-      return slackPoster(eventsUrl, SIGNING_SECRET).event(eventEnvelope(slack, event), postOptions);
+      if (!socket)
+        return slackPoster(eventsUrl, SIGNING_SECRET).event(eventEnvelope(slack, event), postOptions);
+      // Socket Mode: the same envelope over the socket; its ack stands for the HTTP answer.
+      await socket.waitForAck(socket.sendEvent(eventEnvelope(slack, event)));
+      return new Response(null, { status: 200 });
     },
     close: async () => {
       await handle.stop(1_000);

@@ -4,9 +4,9 @@ import { startSlack } from "../../adapters/slack/index.js";
 import { StartError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { FakeSlack } from "../fakes/slack.js";
-import { appMentionEvent } from "../fakes/slackEvents.js";
+import { appMentionEvent, messageEvent } from "../fakes/slackEvents.js";
 import { makeTestBot, type TestBot } from "../helpers/bot.js";
-import { ALICE, CHANNEL, CURSOR, type Harness, startHarness } from "./harness.js";
+import { ALICE, CHANNEL, CURSOR, DM, type Harness, startHarness } from "./harness.js";
 
 describe("Slack: start-up", () => {
   let slack: FakeSlack;
@@ -26,6 +26,8 @@ describe("Slack: start-up", () => {
     signingSecret: "secret",
     requireMention: false,
     editsPerMinute: 50,
+    streaming: "auto" as const,
+    suggestedPrompts: [],
   };
 
   it("refuses a token Slack rejects, saying which", async () => {
@@ -108,5 +110,37 @@ describe("Slack: shutdown and model failures", () => {
       h.envelope(appMentionEvent({ channel: CHANNEL, user: ALICE.id, text: "late", ts: h.slack.nextTs() })),
     );
     expect(res.status).toBe(503);
+  });
+});
+
+describe("Slack: shutdown during a native stream", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  it("on stop, ends a native stream still being written with the restart note, and removes its Stop control", async () => {
+    h.testBot.fake.respond(() => ({
+      chunks: ["Streamed ", "halfway"],
+      chunkDelayMs: 30,
+      stallAfterChunks: 2,
+    }));
+    const parent = h.slack.addMessage({ channel: DM, user: ALICE.id, text: "a chat" });
+    await h.deliver(
+      messageEvent({ channel: DM, user: ALICE.id, text: "go", ts: h.slack.nextTs(), thread_ts: parent.ts }),
+    );
+    const stream = () => h.slack.botMessagesIn(DM, parent.ts).find((m) => m.stream);
+    await h.slack.waitFor(
+      () => stream()?.text === "Streamed halfway" && h.slack.botMessagesIn(DM, parent.ts).length === 2,
+      10_000,
+      "the stream and its Stop control",
+    );
+    await h.handle.stop(50);
+    expect(stream()!.stream!.open).toBe(false);
+    expect(stream()!.text).toBe(
+      "Streamed halfway\n\n_The bot restarted before finishing this answer. Please ask again._",
+    );
+    expect(h.slack.botMessagesIn(DM, parent.ts)).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SLACK_SECTION_LIMIT } from "../../adapters/slack/blocks.js";
 import { SLACK_TEXT_LIMIT } from "../../adapters/slack/reply.js";
 import type { EditBudgetSource } from "../../src/stream/index.js";
 import { EditBudgets } from "../../src/stream/index.js";
@@ -59,7 +60,7 @@ describe("Slack: what reaches Slack", () => {
     );
   });
 
-  it("continues a 6,000-character answer in a second message, losing nothing", async () => {
+  it("continues a 6,000-character answer in further messages, each within a section block, losing nothing", async () => {
     const paragraphs = Array.from(
       { length: 60 },
       (_, i) => `Paragraph ${i + 1} ${"lorem ipsum ".repeat(7)}end.`,
@@ -72,14 +73,14 @@ describe("Slack: what reaches Slack", () => {
       () => {
         const texts = h.slack.botMessagesIn(CHANNEL, ts).map((m) => m.text);
         return (
-          texts.length === 2 && texts.every((t) => !t.endsWith(CURSOR)) && texts[1]!.includes("Paragraph 60 ")
+          texts.length === 3 && texts.every((t) => !t.endsWith(CURSOR)) && texts[2]!.includes("Paragraph 60 ")
         );
       },
       15_000,
-      "two final messages",
+      "three final messages",
     );
     const texts = h.slack.botMessagesIn(CHANNEL, ts).map((m) => m.text);
-    for (const text of texts) expect(text.length).toBeLessThanOrEqual(SLACK_TEXT_LIMIT);
+    for (const text of texts) expect(text.length).toBeLessThanOrEqual(SLACK_SECTION_LIMIT);
     const shown = texts.join("\n\n").replace(/\s+/g, " ");
     expect(shown).toBe(answer.replace(/\s+/g, " "));
     expect(

@@ -47,6 +47,29 @@ describe("renderByEditing when things go wrong", () => {
     expectNoCursorLeft(reply);
   });
 
+  it("says on the answer's last message whether it ended early, so feedback asks only of whole answers", async () => {
+    const finished = setup();
+    await finished.clock.run(
+      renderByEditing(fakeModel(finished.clock, words("A whole answer")), finished.reply, {
+        clock: finished.clock,
+      }),
+    );
+    expect(finished.reply.log.at(-1)?.update).toEqual({ final: true, last: true });
+
+    const failed = setup();
+    const error = new TimeoutError("idle for 60 s");
+    await failed.clock.run(
+      renderByEditing(
+        fakeModel(failed.clock, words("Half of an answer"), { failAfter: 2, error }),
+        failed.reply,
+        {
+          clock: failed.clock,
+        },
+      ),
+    );
+    expect(failed.reply.log.at(-1)?.update).toEqual({ final: true, last: true, error: "timeout" });
+  });
+
   it("model fails inside a code block: the block is closed before the warning", async () => {
     const { clock, reply } = setup();
     const deltas = ["Code:\n\n```js\n", "let a = 1;\n", "let b"];

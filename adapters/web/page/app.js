@@ -171,6 +171,8 @@ async function send(text) {
   running = controller;
   setBusy(true);
   let answer = "";
+  /** Lines the server shows under the answer (not part of it). */
+  const notices = [];
   let finished = false;
   let failure = null;
   let painting = false;
@@ -216,6 +218,8 @@ async function send(text) {
         if (event === "token") {
           answer += data;
           paint();
+        } else if (event === "notice") {
+          notices.push(data.replace(/^_(.*)_$/s, "$1"));
         } else if (event === "done") {
           finished = true;
         } else if (event === "error") {
@@ -243,6 +247,7 @@ async function send(text) {
 
   bubble.parentElement.classList.remove("streaming");
   renderAnswer(bubble, answer, false);
+  for (const text of notices) addNote(bubble, text, "muted");
   if (failure) {
     if (answer === "") bubble.parentElement.classList.add("empty-answer");
     addNote(bubble, failure.message, failure.code === "aborted" ? "muted" : "error");

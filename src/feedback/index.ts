@@ -1,0 +1,1 @@
+export { FeedbackStore, type FeedbackValue, type FeedbackVote } from "./store.js";
