@@ -2,12 +2,12 @@ import type { Config } from "./config/index.js";
 import { type ChatModel, createModel, detectOllama, OLLAMA_URL } from "./llm/index.js";
 
 import type { Logger } from "./log.js";
-import { createStore, type KeyvConversationStore } from "./memory/index.js";
+import { checkStoreAtStart, createStore, type KeyvConversationStore, redactUrl } from "./memory/index.js";
 import { Metrics } from "./metrics.js";
 import { Replicas } from "./replicas/index.js";
 import type { EditBudgetSource } from "./stream/index.js";
 import { NO_MODEL_HELP } from "./texts.js";
-import { Bot, TurnTracker } from "./turn/index.js";
+import { Bot, ModelCallLimiter, TurnTracker } from "./turn/index.js";
 
 /** The platform-free parts of a running bot, built once from the configuration. */
 export interface Core {
@@ -37,6 +37,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     ttlMs: config.store.ttlMs,
     log,
   });
+  await checkStoreAtStart(store, config.store.url);
   log.info(`Memory: ${redactUrl(config.store.url)}`);
   const replicas = new Replicas(store.state, store.coordination, {
     lockLeaseMs: config.store.lockLeaseMs,
@@ -51,6 +52,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     contextTokens: config.llm.contextTokens,
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
+    modelCalls: new ModelCallLimiter(config.modelCalls),
   });
   if (config.metricsEnabled) metrics = new Metrics({ activeTurns: () => bot.activeTurns });
   return {
@@ -91,14 +93,4 @@ async function chooseModel(config: Config, log: Logger): Promise<ChatModel | nul
   const at = config.llm.openaiBaseUrl && model.provider === "openai" ? ` at ${config.llm.openaiBaseUrl}` : "";
   log.info(`Model: ${model.provider} ${model.model}${at}`);
   return model;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
