@@ -1,4 +1,5 @@
 export { Bot, type BotOptions } from "./bot.js";
+export { ModelCallLimiter } from "./model-calls.js";
 export { KeyedQueue } from "./queue.js";
 export type { Surface } from "./surface.js";
 export { TurnTracker } from "./tracker.js";

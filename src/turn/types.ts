@@ -1,6 +1,7 @@
 import type { ChatModel } from "../llm/index.js";
-import type { Author, StoredMessage } from "../memory/index.js";
+import type { Author, MessageSlot, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
+import type { PartialAnswerWriter } from "./partial.js";
 
 /** One user message as an adapter hands it to the core. */
 export interface Incoming {
@@ -15,6 +16,16 @@ export interface Incoming {
   context?: StoredMessage[];
   /** "slack", "discord" or "web"; for logs and metrics. */
   platform?: string;
+}
+
+/** How a caller follows one `Bot.reply`; every field is optional. */
+export interface ReplyOptions {
+  /**
+   * Called once the turn may call the model (its conversation's turn came and
+   * a model call was free), before anything is stored. The web opens its SSE
+   * response here, so a refused turn can still answer a plain 503.
+   */
+  onStart?: () => void;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -48,4 +59,10 @@ export interface Turn {
   deltas: number;
   answered: boolean;
   error?: string;
+  /** Gives back the model call taken from the global cap (idempotent). */
+  releaseModelCall?: () => void;
+  /** Where the answer is stored while it streams. */
+  slot?: MessageSlot;
+  /** Keeps the answer so far in the store (coalesced). */
+  partial?: PartialAnswerWriter;
 }
