@@ -11,7 +11,15 @@ import type { Logger } from "../../src/log.js";
 import { NO_MODEL_HELP } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
 import { registerApiRoutes } from "./api.js";
-import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
+import { ownHostNames, requireAllowedOrigin, requireOwnHost } from "./guard.js";
+import {
+  installCors,
+  installErrorHandlers,
+  installJsonParser,
+  REQUEST_TIMEOUT_BODY,
+  requireApiKey,
+} from "./http.js";
+import { chatLimitHooks } from "./limits.js";
 import { registerPageRoutes } from "./page.js";
 
 export { type ReadyCheck, registerOpsRoutes } from "./ops.js";
@@ -36,11 +44,19 @@ export interface WebServerOptions {
 /** JSON escapes can make a message up to 6 bytes per character; leave room for the rest of the body. */
 const bytesForChars = (chars: number) => Math.max(1024 * 1024, chars * 6 + 64 * 1024);
 
+/** How often Node looks for requests past their headers/request timeout (ms); its default is 30 s. */
+const TIMEOUT_CHECK_MS = 1_000;
+
 /**
  * Builds the web adapter: the chat API (POST /chat, POST /chat/stream as SSE,
  * GET/DELETE /conversations/:id), GET / (status for API clients, the chat page
  * for browsers), GET /health, and the page's assets. It does not listen: the
  * composition root adds its own routes and calls `listen`.
+ *
+ * Hardening (README, Security): the API and the page answer only to this
+ * server's own host names (DNS rebinding) and API requests only from allowed
+ * origins; every request must arrive within the headers and request timeouts
+ * (slow clients cannot hold sockets); chat requests are limited per client.
  */
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const { bot, config } = options;
@@ -54,11 +70,33 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     loggerInstance: log,
     // One line per request would drown the turn logs; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    // Node enforces both on the socket: headers, then the whole request (body included), must
+    // arrive in time; answers may then take as long as the model does.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.idleTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    clientErrorHandler: (err, socket) => {
+      if (socket.destroyed || !socket.writable) return;
+      if ((err as { code?: string }).code === "ERR_HTTP_REQUEST_TIMEOUT") {
+        const head = `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close`;
+        socket.end(
+          `${head}\r\nContent-Length: ${Buffer.byteLength(REQUEST_TIMEOUT_BODY)}\r\n\r\n${REQUEST_TIMEOUT_BODY}`,
+        );
+      } else socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    },
   });
+  const ownHost = requireOwnHost(ownHostNames(config.host, config.allowedHosts));
   installErrorHandlers(app, log);
 
   await app.register(async (api) => {
     installJsonParser(api, bytesForChars(config.maxMessageChars));
+    api.addHook("onRequest", ownHost);
+    api.addHook("onRequest", requireAllowedOrigin(config.corsOrigins));
     installCors(api, config.corsOrigins);
     api.addHook("onRequest", requireApiKey(config.apiKey));
     registerApiRoutes(api, {
@@ -67,6 +105,12 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
       log,
       maxMessageChars: config.maxMessageChars,
       heartbeatMs: options.heartbeatMs ?? 15_000,
+      idleTimeoutMs: config.idleTimeoutMs,
+      chatHooks: await chatLimitHooks(api, {
+        ratePerMinute: config.ratePerMinute,
+        maxConcurrent: config.maxConcurrentPerClient,
+        apiKey: config.apiKey,
+      }),
     });
     if (config.corsOrigins.length > 0) {
       // Preflights are answered by the CORS hook; these routes only make them reachable.
@@ -77,6 +121,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   });
 
   await app.register(async (page) => {
+    page.addHook("onRequest", ownHost);
     registerPageRoutes(page, () => ({
       cursor: config.cursor,
       authRequired: config.apiKey !== undefined,
