@@ -1,5 +1,6 @@
 import { type FastifyInstance, fastify } from "fastify";
 import { type SlackSurface, startSlack } from "../../adapters/slack/index.js";
+import { createWebServer } from "../../adapters/web/index.js";
 import type { Config } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { CrashRecovery } from "../../src/replicas/index.js";
@@ -13,7 +14,8 @@ import {
   slackPoster,
 } from "../fakes/slackEvents.js";
 import { FakeSlackSocket } from "../fakes/slackSocket.js";
-import { makeTestBot, type TestBot } from "../helpers/bot.js";
+import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
+import { webConfig } from "../web/harness.js";
 
 export const CURSOR = "▌";
 export const SIGNING_SECRET = "test-signing-secret-123";
@@ -32,6 +34,9 @@ export interface HarnessOptions {
   postBudgets?: EditBudgetSource;
   /** Remember streamed messages in the bot's store (CrashRecovery), beating every `heartbeatMs`. */
   recovery?: { heartbeatMs: number };
+  /** Receive events on the web adapter's server (as `npm start` does), not a bare Fastify. */
+  webServer?: boolean;
+  bot?: TestBotOptions;
 }
 
 /**
@@ -67,7 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   slack.addUser(ALICE);
   slack.addUser(BOB);
   const socket = options.mode === "socket" ? await FakeSlackSocket.start(slack) : undefined;
-  const testBot = await makeTestBot();
+  const testBot = await makeTestBot(options.bot);
   const recovery = options.recovery
     ? new CrashRecovery(testBot.store.state, testBot.store.coordination.atomic, {
         heartbeatMs: options.recovery.heartbeatMs,
@@ -89,7 +94,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     editsPerMinute: options.editsPerMinute ?? 600,
   };
   let http: FastifyInstance | undefined;
-  if (!socket) http = fastify();
+  if (!socket && options.webServer) {
+    const web = { ...webConfig(), cursor: CURSOR };
+    http = await createWebServer({ bot: testBot.bot, turns: testBot.turns, config: web, log });
+  } else if (!socket) http = fastify();
   const handle = await startSlack({
     bot: testBot.bot,
     turns: testBot.turns,
