@@ -25,7 +25,10 @@ describe("ModelCallLimiter: the global cap on model calls", () => {
     const a = await limiter.acquire();
     await limiter.acquire();
     const order: string[] = [];
-    const third = limiter.acquire().then((release) => (order.push("third"), release));
+    const third = limiter.acquire().then((release) => {
+      order.push("third");
+      return release;
+    });
     const fourth = limiter.acquire().then(
       () => order.push("fourth"),
       (err: unknown) => err,
@@ -66,11 +69,17 @@ describe("PartialAnswerWriter: the answer so far, coalesced", () => {
       () => undefined,
     );
     let text = "";
-    for (let i = 0; i < 100; i++) writer.update((text += `t${i} `));
+    for (let i = 0; i < 100; i++) {
+      text += `t${i} `;
+      writer.update(text);
+    }
     expect(writes).toEqual([]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(writes).toEqual([text]);
-    for (let i = 100; i < 150; i++) writer.update((text += `t${i} `));
+    for (let i = 100; i < 150; i++) {
+      text += `t${i} `;
+      writer.update(text);
+    }
     await vi.advanceTimersByTimeAsync(1_000);
     expect(writes).toHaveLength(2);
     expect(writes[1]).toBe(text);

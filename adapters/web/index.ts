@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -89,6 +90,12 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
         );
       } else socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     },
+  });
+  // Node's headers timeout starts with a request's first byte: a client that connects and sends
+  // nothing would hold its socket forever. Until it sends something, it gets the same time.
+  app.server.on("connection", (socket: Socket) => {
+    socket.setTimeout(config.headersTimeoutMs, () => socket.destroy());
+    socket.once("data", () => socket.setTimeout(0));
   });
   const ownHost = requireOwnHost(ownHostNames(config.host, config.allowedHosts));
   installErrorHandlers(app, log);

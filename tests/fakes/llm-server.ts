@@ -94,7 +94,7 @@ export abstract class FakeLlmServer {
   protected abstract writeEnd(res: ServerResponse): void;
   protected abstract errorBody(status: number): unknown;
   /** A request the provider refuses as invalid (400): the reason, or undefined when it is fine. */
-  protected invalid(_body: any): { status: number; body: unknown } | undefined {
+  protected invalid(_body: unknown): { status: number; body: unknown } | undefined {
     return undefined;
   }
 

@@ -76,6 +76,17 @@ describe("slow clients cannot hold sockets", () => {
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
+  it("closes a connection that sends nothing at all within WEB_HEADERS_TIMEOUT_MS", async () => {
+    t = await startWeb({ web: { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 60_000 } });
+    const raw = await open(t.baseUrl);
+    const gone = await Promise.race([
+      raw.closed.then(() => "closed by the server"),
+      new Promise((r) => setTimeout(() => r("still open after 10 s"), 10_000)),
+    ]);
+    expect(gone).toBe("closed by the server");
+    raw.socket.destroy();
+  });
+
   it("closes a keep-alive connection left idle past WEB_IDLE_TIMEOUT_MS", async () => {
     t = await startWeb({ web: { idleTimeoutMs: 300 } });
     const raw = await open(t.baseUrl);
