@@ -1,3 +1,4 @@
+import { runHardeningProbe } from "./hardening.js";
 import { runReplicaBench } from "./replicas.js";
 import { runStreamBench } from "./stream/index.js";
 
@@ -9,6 +10,7 @@ import { runStreamBench } from "./stream/index.js";
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   stream: () => runStreamBench(),
   replicas: () => runReplicaBench(),
+  hardening: () => runHardeningProbe(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
