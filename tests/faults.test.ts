@@ -30,7 +30,8 @@ const env = (fake: FakeOpenAI, storeUrl: string) => ({
   STORE_URL: storeUrl,
 });
 
-describe("faults of the bot process", () => {
+// Each test starts one or two real processes; on a busy machine one start alone can take 20 s.
+describe("faults of the bot process", { timeout: 120_000 }, () => {
   let fake: FakeOpenAI | undefined;
   const bots: Running[] = [];
   let release: (() => Promise<void>) | undefined;
