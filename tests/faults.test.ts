@@ -4,7 +4,7 @@ import KeyvSqlite from "@keyv/sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { INCOMPLETE_MARK } from "../src/turn/history.js";
 import { FakeOpenAI } from "./fakes/openai.js";
-import { openStream, type Running, spawnBot, startBot, tempStoreUrl, until } from "./helpers/process.js";
+import { killStartedBots, openStream, spawnBot, startBot, tempStoreUrl, until } from "./helpers/process.js";
 
 /**
  * Faults of a real bot process: killed mid-answer, its SQLite file locked by
@@ -33,10 +33,9 @@ const env = (fake: FakeOpenAI, storeUrl: string) => ({
 // Each test starts one or two real processes; on a busy machine one start alone can take 20 s.
 describe("faults of the bot process", { timeout: 120_000 }, () => {
   let fake: FakeOpenAI | undefined;
-  const bots: Running[] = [];
   let release: (() => Promise<void>) | undefined;
   afterEach(async () => {
-    for (const bot of bots.splice(0)) if (bot.child.exitCode === null) bot.child.kill("SIGKILL");
+    killStartedBots();
     await release?.();
     release = undefined;
     await fake?.close();
@@ -48,7 +47,6 @@ describe("faults of the bot process", { timeout: 120_000 }, () => {
     fake.respond(() => ({ chunks, chunkDelayMs: 25 }));
     const storeUrl = tempStoreUrl();
     const first = await startBot(env(fake, storeUrl));
-    bots.push(first);
     const stream = await openStream(first.baseUrl, "tell me a long story");
     const id = stream.conversationId;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -66,7 +64,6 @@ describe("faults of the bot process", { timeout: 120_000 }, () => {
     expect(stream.events.some((e) => e.event === "done")).toBe(false);
 
     const second = await startBot(env(fake, storeUrl));
-    bots.push(second);
     const after = await (await fetch(`${second.baseUrl}/conversations/${id}`)).json();
     expect(after.messages).toHaveLength(2);
     expect(after.messages[0]).toEqual({ role: "user", content: "tell me a long story" });
@@ -91,7 +88,6 @@ describe("faults of the bot process", { timeout: 120_000 }, () => {
     fake = await FakeOpenAI.start();
     const storeUrl = tempStoreUrl();
     const bot = await startBot(env(fake, storeUrl));
-    bots.push(bot);
     expect((await fetch(`${bot.baseUrl}/ready`)).status).toBe(200);
     release = await holdWriteLock(storeUrl);
 

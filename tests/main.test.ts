@@ -2,15 +2,17 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeOpenAI } from "./fakes/openai.js";
-import { openStream, type Running, startBot, until } from "./helpers/process.js";
+import { killStartedBots, openStream, type Running, startBot, until } from "./helpers/process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
-describe("the bot process", () => {
+// Real processes: on a busy machine one start alone can take 20 s.
+describe("the bot process", { timeout: 120_000 }, () => {
   let fake: FakeOpenAI | undefined;
   let bot: Running | undefined;
   afterEach(async () => {
     if (bot && bot.child.exitCode === null) bot.child.kill("SIGKILL");
+    killStartedBots();
     await fake?.close();
   });
 

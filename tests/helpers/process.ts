@@ -14,6 +14,17 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
+/** Every bot this helper started and that has not exited yet. */
+const alive = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs every bot still running: for afterEach, so a test that timed out
+ * while its bot was still starting leaves no process behind.
+ */
+export function killStartedBots(): void {
+  for (const child of alive) child.kill("SIGKILL");
+}
+
 /** A fresh SQLite STORE_URL in a temp folder. */
 export function tempStoreUrl(): string {
   return `sqlite://${join(mkdtempSync(join(tmpdir(), "chatbot-main-")), "m.sqlite")}`;
@@ -38,7 +49,13 @@ export function spawnBot(env: Record<string, string>): Omit<Running, "baseUrl"> 
   let out = "";
   child.stdout!.on("data", (c) => (out += c));
   child.stderr!.on("data", (c) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  alive.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      alive.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, output: () => out, exited };
 }
 
