@@ -53,8 +53,8 @@ describe("faults of the bot process", { timeout: 120_000 }, () => {
     // The answer so far reaches the store while it streams (coalesced, about once a second).
     const stored = async () => {
       const res = await fetch(`${first.baseUrl}/conversations/${id}`);
-      const { messages } = (await res.json()) as { messages: Array<{ content: string }> };
-      return messages[1]?.content ?? "";
+      const { messages } = (await res.json()) as { messages?: Array<{ content: string }> };
+      return messages?.[1]?.content ?? "";
     };
     await until(async () => (await stored()).length > 50);
     first.child.kill("SIGKILL");
