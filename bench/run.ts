@@ -1,5 +1,6 @@
 import { runAttachmentBench } from "./attachments/index.js";
 import { runDiscordBench } from "./discord.js";
+import { runHardeningProbe } from "./hardening.js";
 import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
 import { runSlackBench } from "./slack.js";
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   discord: () => runDiscordBench(),
   attachments: () => runAttachmentBench(),
   slack: () => runSlackBench(),
+  hardening: () => runHardeningProbe(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

@@ -3,13 +3,13 @@ import { FeedbackStore } from "./feedback/index.js";
 import { createModels, detectOllama, type Models, OLLAMA_URL } from "./llm/index.js";
 
 import type { Logger } from "./log.js";
-import { createStore, type KeyvConversationStore } from "./memory/index.js";
+import { checkStoreAtStart, createStore, type KeyvConversationStore, redactUrl } from "./memory/index.js";
 import { Metrics } from "./metrics.js";
 import { Replicas } from "./replicas/index.js";
 import { Access, PlaceSettings } from "./settings/index.js";
 import type { EditBudgetSource } from "./stream/index.js";
 import { NO_MODEL_HELP } from "./texts.js";
-import { Bot, TurnTracker } from "./turn/index.js";
+import { Bot, ModelCallLimiter, TurnTracker } from "./turn/index.js";
 
 /** The platform-free parts of a running bot, built once from the configuration. */
 export interface Core {
@@ -57,6 +57,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     },
     log,
   });
+  await checkStoreAtStart(store, config.store.url);
   log.info(`Memory: ${redactUrl(config.store.url)}`);
   const replicas = new Replicas(store.state, store.coordination, {
     lockLeaseMs: config.store.lockLeaseMs,
@@ -78,6 +79,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     attachments: config.attachments,
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
+    modelCalls: new ModelCallLimiter(config.modelCalls),
   });
   if (config.metricsEnabled) metrics = new Metrics({ activeTurns: () => bot.activeTurns });
   return {
@@ -142,14 +144,4 @@ async function chooseModels(config: Config, log: Logger): Promise<Models> {
     log.info(`Model ${m.name}${isDefault}: ${m.provider} ${m.model}${at}`);
   }
   return models;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
 }

@@ -23,6 +23,8 @@ export type ChatErrorCode =
   | "not_configured"
   | "unavailable"
   | "nothing_to_regenerate"
+  | "busy"
+  | "store_unavailable"
   | "model_error";
 
 export type StartErrorCode =
@@ -34,7 +36,11 @@ export type StartErrorCode =
   | "discord_bad_token"
   | "discord_disallowed_intents"
   | "discord_shard_failed"
-  | "shards_need_shared_store";
+  | "shards_need_shared_store"
+  | "store_corrupt"
+  | "store_locked"
+  | "store_unwritable"
+  | "store_unreachable";
 
 export type OtherErrorCode =
   /** A setting in the environment is invalid (ConfigError). */
@@ -167,6 +173,53 @@ export class NothingToRegenerateError extends ChatError {
       "There is nothing to answer again here: the conversation was reset or has expired.",
     );
   }
+}
+
+/**
+ * A turn refused because the bot already runs as many model calls as it may
+ * (LLM_MAX_CONCURRENT_CALLS) and none finished within LLM_QUEUE_TIMEOUT_MS.
+ */
+export class BusyError extends ChatError {
+  constructor(retryAfterMs: number) {
+    super(
+      "busy",
+      "Too many model calls at once; the turn waited its longest and was refused",
+      "The bot is answering too many questions at once right now. Please try again in a minute.",
+      { retryable: true, retryAfterMs },
+    );
+  }
+}
+
+/**
+ * The memory store failed (locked, unreachable, full, …). `backendCode` is the
+ * backend's own error code (`SQLITE_BUSY`, `ECONNREFUSED`, Postgres' SQLSTATE)
+ * so the log says what broke; the person reads that memory is unavailable.
+ */
+export class StoreError extends ChatError {
+  /** The backend's error code, e.g. "SQLITE_BUSY"; "unknown" when it gave none. */
+  readonly backendCode: string;
+  /** What the store was doing: "append", "history", "reset", … */
+  readonly operation: string;
+  constructor(operation: string, cause: unknown) {
+    const backendCode = backendCodeOf(cause);
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      "store_unavailable",
+      `memory store ${operation} failed (${backendCode}): ${detail}`,
+      "The bot's memory is unavailable right now. Please try again in a moment.",
+      { retryable: true, cause },
+    );
+    this.backendCode = backendCode;
+    this.operation = operation;
+  }
+}
+
+/** The code a backend's driver put on its error (sqlite3, node-redis, pg all use `code`). */
+function backendCodeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code !== "") return code;
+  if (err instanceof Error && err.name !== "Error") return err.name;
+  return "unknown";
 }
 
 export class BadRequestError extends ChatError {

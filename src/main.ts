@@ -162,7 +162,8 @@ async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promis
   const checks: Record<string, ReadyCheck> = {
     // Not ready once shutting down, so a load balancer stops sending new requests at once.
     accepting: async () => !bot.isDraining,
-    store: () => store.exists("ready:probe").then(() => true),
+    // A write, not a read: with SQLite in WAL mode reads still work while another writer holds the lock.
+    store: () => store.probe().then(() => true),
   };
   for (const s of surfaces) if (s.name !== "web") checks[s.name] = () => s.ready();
   registerOpsRoutes(http, { checks, metricsText: metrics ? () => metrics.text() : undefined });

@@ -1,89 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeOpenAI } from "./fakes/openai.js";
+import { killStartedBots, openStream, type Running, startBot, until } from "./helpers/process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
-interface Running {
-  child: ChildProcess;
-  baseUrl: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the bot as a user would (src/main.ts), in its own process, on a free port. */
-async function startBot(env: Record<string, string>): Promise<Running> {
-  const dir = mkdtempSync(join(tmpdir(), "chatbot-main-"));
-  const child = spawn(join(root, "node_modules/.bin/tsx"), ["src/main.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: "0",
-      LOG_LEVEL: "info",
-      STORE_URL: `sqlite://${join(dir, "m.sqlite")}`,
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (c) => (out += c));
-  child.stderr!.on("data", (c) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = out.match(/chat page and API at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 50);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`the bot exited (${code}) before listening:\n${out}`));
-    });
-  });
-  return { child, baseUrl, output: () => out, exited };
-}
-
-/** Opens /chat/stream and collects its events as they come. */
-async function openStream(baseUrl: string, message: string) {
-  const events: EventSourceMessage[] = [];
-  const res = await fetch(`${baseUrl}/chat/stream`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ message }),
-  });
-  const parser = createParser({ onEvent: (e) => events.push(e) });
-  const done = (async () => {
-    const decoder = new TextDecoder();
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-  })();
-  return { events, done };
-}
-
-const until = async (check: () => boolean, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
-describe("the bot process", () => {
+// Real processes: on a busy machine one start alone can take 20 s.
+describe("the bot process", { timeout: 120_000 }, () => {
   let fake: FakeOpenAI | undefined;
   let bot: Running | undefined;
   afterEach(async () => {
     if (bot && bot.child.exitCode === null) bot.child.kill("SIGKILL");
+    killStartedBots();
     await fake?.close();
   });
 

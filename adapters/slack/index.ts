@@ -137,6 +137,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
       : new FastifyReceiver({
           signingSecret: config.signingSecret ?? "",
           log: log.child({ part: "receiver" }),
+          seen: bot.state,
         });
   receiver?.register(options.http as FastifyInstance);
   const app = new App({

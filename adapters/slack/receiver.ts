@@ -19,7 +19,19 @@ export interface FastifyReceiverOptions {
   ackTimeoutMs?: number;
   /** Largest accepted body (bytes, default 1 MiB). */
   bodyLimitBytes?: number;
+  /**
+   * Where the signatures seen within their validity window are remembered (the
+   * store's claims, shared by replicas), so a replayed request is ignored.
+   * Absent: replays are not detected.
+   */
+  seen?: { claim(key: string, ttlMs: number): Promise<boolean> };
 }
+
+/**
+ * Slack's signed timestamp may be this far from now, either way.
+ * @see https://api.slack.com/authentication/verifying-requests-from-slack
+ */
+const SIGNATURE_WINDOW_S = 5 * 60;
 
 /** Answered with 401 when the signature is missing, wrong or stale; nothing runs. */
 export class SlackSignatureError extends Error {
@@ -81,11 +93,21 @@ export class FastifyReceiver implements Receiver {
     const raw = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
     const isForm = (request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
     if (isForm && parseQuery(raw).ssl_check === "1") return reply.code(200).send();
+    let signed: { signature: string; timestampS: number };
     try {
-      this.verify(request, raw);
+      signed = this.verify(request, raw);
     } catch (err) {
       log.warn({ reason: err instanceof Error ? err.message : String(err) }, "rejected a Slack request");
       return reply.code(401).send();
+    }
+    try {
+      if (!(await this.firstSeen(signed))) {
+        log.warn("ignored a replayed Slack request (its signature was already seen)");
+        return reply.code(200).send();
+      }
+    } catch (err) {
+      log.error({ err }, "could not check a Slack request for replay; Slack will retry");
+      return reply.code(503).send();
     }
 
     let body: Record<string, unknown>;
@@ -128,7 +150,18 @@ export class FastifyReceiver implements Receiver {
     return reply.code(200).send(outcome);
   }
 
-  private verify(request: FastifyRequest, raw: string): void {
+  /**
+   * Claims the signature until the end of its validity window (a timestamp may
+   * lie up to 5 minutes ahead, so that is up to 10 minutes from now); false
+   * when it was claimed before: the same signed request, sent again.
+   */
+  private async firstSeen(signed: { signature: string; timestampS: number }): Promise<boolean> {
+    if (!this.options.seen) return true;
+    const ttlMs = Math.max(1_000, (signed.timestampS + SIGNATURE_WINDOW_S) * 1000 - Date.now() + 1_000);
+    return this.options.seen.claim(`slack:signature:${signed.signature}`, ttlMs);
+  }
+
+  private verify(request: FastifyRequest, raw: string): { signature: string; timestampS: number } {
     const signature = request.headers["x-slack-signature"];
     const timestamp = request.headers["x-slack-request-timestamp"];
     if (typeof signature !== "string" || typeof timestamp !== "string") {
@@ -136,7 +169,7 @@ export class FastifyReceiver implements Receiver {
     }
     const timestampS = Number(timestamp);
     // verifySlackRequest only rejects old timestamps; one from the future is as stale.
-    if (!Number.isFinite(timestampS) || Math.abs(Date.now() / 1000 - timestampS) > 5 * 60) {
+    if (!Number.isFinite(timestampS) || Math.abs(Date.now() / 1000 - timestampS) > SIGNATURE_WINDOW_S) {
       throw new SlackSignatureError("stale or malformed x-slack-request-timestamp");
     }
     verifySlackRequest({
@@ -144,6 +177,7 @@ export class FastifyReceiver implements Receiver {
       body: raw,
       headers: { "x-slack-signature": signature, "x-slack-request-timestamp": timestampS },
     });
+    return { signature, timestampS };
   }
 }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { IncomingFile } from "../../src/attachments/index.js";
 import { toChatError, UnavailableError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import type { Bot, Incoming, TurnTracker } from "../../src/turn/index.js";
 import { parseAttachments } from "./attachments.js";
-import { errorBody, statusForChatError, WebError } from "./http.js";
+import { errorBody, sendChatError, WebError } from "./http.js";
 import { SseWriter } from "./sse.js";
 
 /** What the API routes need from the rest of the program. */
@@ -19,6 +19,10 @@ export interface ApiDeps {
   heartbeatMs: number;
   /** Decoded bytes of all `attachments` of one request; 0 refuses attachments. */
   maxUploadBytes: number;
+  /** A stream whose reader takes nothing for this long is closed (ms). */
+  idleTimeoutMs: number;
+  /** Run before each chat request (the per-client limits, limits.ts). */
+  chatHooks: onRequestAsyncHookHandler[];
 }
 
 /** A validated chat request. */
@@ -147,11 +151,7 @@ async function answerWhole(deps: ApiDeps, chat: ChatRequest, reply: FastifyReply
       else if (item.type === "notice") notices.push(item.text);
     }
   } catch (err) {
-    const chatError = toChatError(err);
-    if (chatError.retryAfterMs !== undefined) {
-      reply.header("retry-after", String(Math.ceil(chatError.retryAfterMs / 1000)));
-    }
-    return reply.code(statusForChatError(chatError)).send(errorBody(chatError.code, chatError.userMessage));
+    return sendChatError(reply, toChatError(err));
   }
   return reply.send({
     response: text,
@@ -172,43 +172,51 @@ async function answerStreaming(
     return reply.code(503).header("retry-after", "1").send(errorBody(refused.code, refused.userMessage));
   }
   const controller = abortOnDisconnect(reply, stopped);
-  // Headers set by hooks (CORS) live on the Fastify reply; a hijacked reply must copy them itself.
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders()))
-    if (value !== undefined) headers[name] = value;
-  headers[CONVERSATION_HEADER] = chat.conversationId;
-  reply.hijack();
-  const sse = new SseWriter(reply.raw);
-  sse.open(headers);
-  const heartbeat = setInterval(() => sse.ping(), deps.heartbeatMs);
-  heartbeat.unref();
+  let sse: SseWriter | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  // Opened once the turn may call the model, so a turn refused before (too busy) gets a plain 503.
+  const open = (): SseWriter => {
+    if (sse) return sse;
+    // Headers set by hooks (CORS) live on the Fastify reply; a hijacked reply must copy them itself.
+    const headers: Record<string, string | number | string[]> = {};
+    for (const [name, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) headers[name] = value;
+    headers[CONVERSATION_HEADER] = chat.conversationId;
+    reply.hijack();
+    sse = new SseWriter(reply.raw, deps.idleTimeoutMs);
+    sse.open(headers);
+    heartbeat = setInterval(() => sse?.ping(), deps.heartbeatMs);
+    heartbeat.unref();
+    return sse;
+  };
   try {
-    for await (const item of deps.bot.reply(incomingFor(chat), controller.signal)) {
-      if (sse.isClosed) break;
-      if (typeof item === "string") await sse.send("token", item);
-      else if (item.type === "notice") await sse.send("notice", item.text);
+    for await (const item of deps.bot.reply(incomingFor(chat), controller.signal, { onStart: open })) {
+      if (open().isClosed) break;
+      if (typeof item === "string") await open().send("token", item);
+      else if (item.type === "notice") await open().send("notice", item.text);
     }
-    if (!sse.isClosed) await sse.send("done", JSON.stringify({ conversation_id: chat.conversationId }));
+    if (!open().isClosed) await open().send("done", JSON.stringify({ conversation_id: chat.conversationId }));
   } catch (err) {
     const chatError = toChatError(err);
+    if (!sse) return sendChatError(reply.header(CONVERSATION_HEADER, chat.conversationId), chatError);
     if (!sse.isClosed)
       await sse.send("error", JSON.stringify(errorBody(chatError.code, chatError.userMessage)));
   } finally {
     clearInterval(heartbeat);
-    sse.end();
+    sse?.end();
   }
 }
 
 /** POST /chat, POST /chat/stream, GET and DELETE /conversations/:id. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.post("/chat", async (request, reply) => {
+  app.post("/chat", { onRequest: deps.chatHooks }, async (request, reply) => {
     const chat = parseChatBody(request, deps);
     return tracked(deps, chat, (stopped) =>
       chat.stream ? answerStreaming(deps, chat, reply, stopped) : answerWhole(deps, chat, reply, stopped),
     );
   });
 
-  app.post("/chat/stream", async (request, reply) => {
+  app.post("/chat/stream", { onRequest: deps.chatHooks }, async (request, reply) => {
     const chat = parseChatBody(request, deps);
     return tracked(deps, chat, (stopped) => answerStreaming(deps, chat, reply, stopped));
   });

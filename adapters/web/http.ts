@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { ChatError } from "../../src/errors.js";
+import { ChatError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 
 /**
@@ -35,6 +35,8 @@ export function statusForChatError(err: ChatError): number {
   switch (err.code) {
     case "not_configured":
     case "unavailable":
+    case "busy":
+    case "store_unavailable":
       return 503;
     case "rate_limited":
       return 429;
@@ -50,12 +52,25 @@ export function statusForChatError(err: ChatError): number {
   }
 }
 
+/** A turn's failure as the API's answer: its status, Retry-After when known, the user's sentence. */
+export function sendChatError(reply: FastifyReply, err: ChatError): FastifyReply {
+  if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+  return reply.code(statusForChatError(err)).send(errorBody(err.code, err.userMessage));
+}
+
+/** The body of a request that took longer than WEB_REQUEST_TIMEOUT_MS to arrive (Node answers it on the socket). */
+export const REQUEST_TIMEOUT_BODY = JSON.stringify(
+  errorBody("request_timeout", "The request took too long to arrive; the connection was closed."),
+);
+
 /** Maps Fastify's own failures (body parsing, size, media type) to the API's error shape. */
 export function installErrorHandlers(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: FastifyError, _request, reply) => {
     if (err instanceof WebError) {
       return reply.code(err.statusCode).send(errorBody(err.code, err.message));
     }
+    // A route that reached the core and failed there (e.g. the store, on GET /conversations/:id).
+    if (err instanceof ChatError) return sendChatError(reply, err);
     switch (err.code) {
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
         return reply

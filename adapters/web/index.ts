@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -12,7 +13,15 @@ import { NO_MODEL_HELP } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
 import { registerApiRoutes } from "./api.js";
 import { chatBodyLimitBytes } from "./attachments.js";
-import { installCors, installErrorHandlers, installJsonParser, requireApiKey } from "./http.js";
+import { ownHostNames, requireAllowedOrigin, requireOwnHost } from "./guard.js";
+import {
+  installCors,
+  installErrorHandlers,
+  installJsonParser,
+  REQUEST_TIMEOUT_BODY,
+  requireApiKey,
+} from "./http.js";
+import { chatLimitHooks } from "./limits.js";
 import { registerPageRoutes } from "./page.js";
 
 export { registerFeedbackRoute } from "./feedback.js";
@@ -37,11 +46,19 @@ export interface WebServerOptions {
   maxUploadBytes?: number;
 }
 
+/** How often Node looks for requests past their headers/request timeout (ms); its default is 30 s. */
+const TIMEOUT_CHECK_MS = 1_000;
+
 /**
  * Builds the web adapter: the chat API (POST /chat, POST /chat/stream as SSE,
  * GET/DELETE /conversations/:id), GET / (status for API clients, the chat page
  * for browsers), GET /health, and the page's assets. It does not listen: the
  * composition root adds its own routes and calls `listen`.
+ *
+ * Hardening (README, Security): the API and the page answer only to this
+ * server's own host names (DNS rebinding) and API requests only from allowed
+ * origins; every request must arrive within the headers and request timeouts
+ * (slow clients cannot hold sockets); chat requests are limited per client.
  */
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const { bot, config } = options;
@@ -56,11 +73,44 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     loggerInstance: log,
     // One line per request would drown the turn logs; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    // Node enforces both on the socket: headers, then the whole request (body included), must
+    // arrive in time; answers may then take as long as the model does.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.idleTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    clientErrorHandler: (err, socket) => {
+      if (socket.destroyed) return;
+      if (!socket.writable) return void socket.destroy();
+      const timedOut = (err as { code?: string }).code === "ERR_HTTP_REQUEST_TIMEOUT";
+      const head = timedOut ? "408 Request Timeout" : "400 Bad Request";
+      const body = timedOut ? REQUEST_TIMEOUT_BODY : "";
+      const type = timedOut ? "Content-Type: application/json\r\n" : "";
+      // Closed once the answer is out, whether or not the client ever stops sending.
+      socket.end(
+        `HTTP/1.1 ${head}\r\n${type}Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        () => socket.destroy(),
+      );
+    },
   });
+  // Node's headers timeout starts with a request's first byte: a client that connects and sends
+  // nothing would hold its socket forever. Silence before the first request gets the same time.
+  // (No "data" listener here: one would take the socket off Node's parser and its timeouts.)
+  app.server.on("connection", (socket: Socket) => {
+    socket.setTimeout(config.headersTimeoutMs, () => socket.destroy());
+  });
+  app.server.on("request", (request: IncomingMessage) => request.socket.setTimeout(0));
+  const ownHost = requireOwnHost(ownHostNames(config.host, config.allowedHosts));
   installErrorHandlers(app, log);
 
   await app.register(async (api) => {
     installJsonParser(api, chatBodyLimitBytes(config.maxMessageChars, maxUploadBytes));
+    api.addHook("onRequest", ownHost);
+    api.addHook("onRequest", requireAllowedOrigin(config.corsOrigins));
     installCors(api, config.corsOrigins);
     api.addHook("onRequest", requireApiKey(config.apiKey));
     registerApiRoutes(api, {
@@ -70,6 +120,12 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
       maxMessageChars: config.maxMessageChars,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxUploadBytes,
+      idleTimeoutMs: config.idleTimeoutMs,
+      chatHooks: await chatLimitHooks(api, {
+        ratePerMinute: config.ratePerMinute,
+        maxConcurrent: config.maxConcurrentPerClient,
+        apiKey: config.apiKey,
+      }),
     });
     if (config.corsOrigins.length > 0) {
       // Preflights are answered by the CORS hook; these routes only make them reachable.
@@ -80,6 +136,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   });
 
   await app.register(async (page) => {
+    page.addHook("onRequest", ownHost);
     registerPageRoutes(page, () => ({
       cursor: config.cursor,
       authRequired: config.apiKey !== undefined,

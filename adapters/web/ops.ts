@@ -1,6 +1,10 @@
 import type { FastifyInstance } from "fastify";
 
-/** One readiness check: a name and whether that dependency works now. */
+/**
+ * One readiness check: whether that dependency works now. A check that throws
+ * fails, and the error's code (a StoreError's backend code, e.g. SQLITE_BUSY)
+ * is shown as the reason.
+ */
 export type ReadyCheck = () => Promise<boolean>;
 
 export interface OpsOptions {
@@ -21,16 +25,26 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsOptions): vo
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
   app.get("/ready", async (_request, reply) => {
     const results: Record<string, boolean> = {};
+    const reasons: Record<string, string> = {};
     await Promise.all(
       Object.entries(options.checks).map(async ([name, check]) => {
-        results[name] = await Promise.race([
-          check().catch(() => false),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+        const outcome = await Promise.race([
+          check().then(
+            (ok) => (ok ? true : "failed"),
+            (err: unknown) => reasonOf(err),
+          ),
+          new Promise<string>((resolve) =>
+            setTimeout(() => resolve(`no answer in ${timeoutMs} ms`), timeoutMs).unref(),
+          ),
         ]);
+        results[name] = outcome === true;
+        if (outcome !== true) reasons[name] = outcome;
       }),
     );
     const ready = Object.values(results).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks: results });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not ready", checks: results, ...(ready ? {} : { reasons }) });
   });
   const metricsText = options.metricsText;
   if (metricsText) {
@@ -38,4 +52,12 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsOptions): vo
       reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metricsText()),
     );
   }
+}
+
+/** A short, secret-free reason: the error's code (backend code first), else "failed". */
+function reasonOf(err: unknown): string {
+  const e = err as { backendCode?: unknown; code?: unknown } | null;
+  if (typeof e?.backendCode === "string") return e.backendCode;
+  if (typeof e?.code === "string") return e.code;
+  return "failed";
 }

@@ -12,13 +12,18 @@ export function formatEvent(event: string, data: string): string {
 
 /**
  * Writes an SSE stream to a raw Node response, waiting on `drain` so a slow
- * reader holds the model back instead of growing a buffer without bound.
+ * reader holds the model back instead of growing a buffer without bound; a
+ * reader that takes nothing for `idleTimeoutMs` is cut off, so it cannot hold
+ * the socket (and a model call) forever.
  */
 export class SseWriter {
   private readonly res: ServerResponse;
   private closed = false;
 
-  constructor(res: ServerResponse) {
+  constructor(
+    res: ServerResponse,
+    private readonly idleTimeoutMs = 72_000,
+  ) {
     this.res = res;
     res.once("close", () => {
       this.closed = true;
@@ -60,7 +65,9 @@ export class SseWriter {
     if (this.isClosed) return Promise.resolve();
     if (this.res.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
+      const stalled = setTimeout(() => this.res.destroy(), this.idleTimeoutMs);
       const done = () => {
+        clearTimeout(stalled);
         this.res.off("drain", done);
         this.res.off("close", done);
         resolve();

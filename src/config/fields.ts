@@ -81,3 +81,11 @@ export const shardCount = () =>
     }
     return n;
   });
+
+/** A comma-separated setting as its items; empty or unset: none. */
+export function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

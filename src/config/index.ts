@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import dotenv from "dotenv";
 import { z } from "zod";
 import type { OtherErrorCode } from "../errors.js";
-import { bool, int, num, oneOf, shardCount, str, url } from "./fields.js";
+import { bool, int, list, num, oneOf, shardCount, str, url } from "./fields.js";
 import { readConfigFile } from "./file.js";
 import { envModels, modelsOf } from "./models.js";
 import type { AccessConfig, Config, LlmConfig, ModelConfig, Provider, SlackStreaming } from "./types.js";
@@ -58,6 +58,8 @@ const schema = z.object({
   ATTACHMENT_MAX_FILES: int(5, 0, 100),
   ATTACHMENT_MAX_IMAGES: int(4, 0, 100),
   ATTACHMENT_MAX_DOCUMENT_CHARS: int(50_000, 100, 10_000_000),
+  LLM_MAX_CONCURRENT_CALLS: int(16, 1, 100_000),
+  LLM_QUEUE_TIMEOUT_MS: int(10_000, 0, 600_000),
   STORE_URL: url(["sqlite:", "redis:", "rediss:", "postgres:", "postgresql:"]),
   MEMORY_MAX_MESSAGES: int(100, 2, 100_000),
   MEMORY_TTL_DAYS: int(30, 1, 3650),
@@ -72,6 +74,13 @@ const schema = z.object({
   WEB_CORS_ORIGINS: str(),
   WEB_MAX_MESSAGE_CHARS: int(10_000, 1, 1_000_000),
   WEB_MAX_UPLOAD_MB: int(20, 0, 1024),
+  WEB_ALLOWED_HOSTS: str(),
+  WEB_TRUST_PROXY: bool(false),
+  WEB_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  WEB_REQUEST_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  WEB_IDLE_TIMEOUT_MS: int(72_000, 100, 3_600_000),
+  WEB_RATE_LIMIT_PER_MINUTE: int(30, 1, 1_000_000),
+  WEB_MAX_CONCURRENT_PER_CLIENT: int(4, 1, 100_000),
   METRICS_ENABLED: bool(false),
   STREAM_CURSOR: str(),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0, 600_000),
@@ -142,6 +151,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
     problems.push(
       "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP events) is",
     );
+  if (e.WEB_HEADERS_TIMEOUT_MS > e.WEB_REQUEST_TIMEOUT_MS)
+    problems.push(
+      `WEB_HEADERS_TIMEOUT_MS=${e.WEB_HEADERS_TIMEOUT_MS} must not exceed WEB_REQUEST_TIMEOUT_MS=${e.WEB_REQUEST_TIMEOUT_MS}`,
+    );
   const fileRead = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : { file: undefined, problems: [] };
   problems.push(...fileRead.problems);
   const llm: LlmConfig = {
@@ -197,12 +210,17 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       port: e.PORT,
       host: e.HOST ?? (e.WEB_API_KEY ? "0.0.0.0" : "127.0.0.1"),
       apiKey: e.WEB_API_KEY,
-      corsOrigins: (e.WEB_CORS_ORIGINS ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
+      corsOrigins: list(e.WEB_CORS_ORIGINS),
       maxMessageChars: e.WEB_MAX_MESSAGE_CHARS,
+      allowedHosts: list(e.WEB_ALLOWED_HOSTS),
+      trustProxy: e.WEB_TRUST_PROXY,
+      headersTimeoutMs: e.WEB_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.WEB_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: e.WEB_IDLE_TIMEOUT_MS,
+      ratePerMinute: e.WEB_RATE_LIMIT_PER_MINUTE,
+      maxConcurrentPerClient: e.WEB_MAX_CONCURRENT_PER_CLIENT,
     },
+    modelCalls: { maxConcurrent: e.LLM_MAX_CONCURRENT_CALLS, queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS },
     metricsEnabled: e.METRICS_ENABLED,
     cursor: e.STREAM_CURSOR ?? "▌",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -108,6 +108,30 @@ export interface Config {
     apiKey: string | undefined;
     corsOrigins: string[];
     maxMessageChars: number;
+    /**
+     * Host names the server answers to besides its own (localhost, 127.0.0.1,
+     * [::1], the bound address, this machine's addresses and name): the public
+     * names of a proxy in front. "*" turns the check off.
+     */
+    allowedHosts: string[];
+    /** Take the client's address from X-Forwarded-For (behind a proxy that sets it). */
+    trustProxy: boolean;
+    /** Longest time to receive a request's headers (ms). */
+    headersTimeoutMs: number;
+    /** Longest time to receive a whole request, headers and body (ms). */
+    requestTimeoutMs: number;
+    /** A keep-alive connection idle this long is closed, and so is a stream whose reader stopped reading (ms). */
+    idleTimeoutMs: number;
+    /** Chat requests (POST /chat, /chat/stream) per client (API key, else address) per minute. */
+    ratePerMinute: number;
+    /** Chat answers one client may have running at once. */
+    maxConcurrentPerClient: number;
+  };
+  /** The cap on model calls at once across every surface (src/turn/model-calls.ts). */
+  modelCalls: {
+    maxConcurrent: number;
+    /** Longest wait for a free model call before the turn is refused (ms). */
+    queueTimeoutMs: number;
   };
   metricsEnabled: boolean;
   cursor: string;

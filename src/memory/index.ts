@@ -1,10 +1,12 @@
 export type { AtomicOps, Coordination, SharedWindows } from "./backend.js";
+export { checkStoreAtStart, redactUrl } from "./check.js";
 export { fitToBudget, type TokenCounter } from "./fit.js";
 export { createStore, KeyvConversationStore } from "./store.js";
 export { tokenCounterFor } from "./tokens.js";
 export type {
   Author,
   ConversationStore,
+  MessageSlot,
   NewAttachment,
   StateStore,
   StoredMessage,

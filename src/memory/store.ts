@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Keyv } from "keyv";
+import { StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type AttachmentCaps, AttachmentKeeper, type KeptFile, refOf } from "./attachments.js";
 import { type AtomicOps, type Backend, type Coordination, openBackend } from "./backend.js";
-import type { ConversationStore, NewAttachment, StateStore, StoredMessage } from "./types.js";
+import type { ConversationStore, MessageSlot, NewAttachment, StateStore, StoredMessage } from "./types.js";
 
 export interface StoreOptions {
   /** Messages kept per conversation; older ones are no longer read (default 100). */
@@ -84,79 +85,123 @@ export class KeyvConversationStore implements ConversationStore {
     message: StoredMessage,
     options: { ifGeneration?: string; attachments?: NewAttachment[] } = {},
   ): Promise<string | undefined> {
-    let meta = await this.liveMeta(conversationId);
-    if (options.ifGeneration !== undefined && meta?.epoch !== options.ifGeneration) return undefined;
-    if (!meta) {
-      const resetAt = await this.scopeResetAt(conversationId);
-      meta = { epoch: randomUUID(), count: 0, createdAt: Math.max(this.now(), resetAt + 1) };
-    }
-    const n = meta.count;
-    const files = options.attachments ?? [];
-    const stored = files.length > 0 ? { ...message, attachments: files.map(refOf) } : message;
-    const kept =
-      files.length > 0
-        ? await this.files.keep(conversationId, meta.epoch, meta.files ?? [], files)
-        : meta.files;
-    await this.keyv.set(messageKey(conversationId, meta.epoch, n), stored, this.ttlMs);
-    await this.keyv.set(
-      metaKey(conversationId),
-      { ...meta, count: n + 1, ...(kept?.length ? { files: kept } : {}) },
-      this.ttlMs,
-    );
-    return meta.epoch;
+    return (await this.appendSlot(conversationId, message, options))?.generation;
   }
 
-  async dropLastAnswer(conversationId: string): Promise<string | undefined> {
-    const meta = await this.liveMeta(conversationId);
-    if (!meta || meta.count === 0) return undefined;
-    const last = await this.keyv.get<StoredMessage>(messageKey(conversationId, meta.epoch, meta.count - 1));
-    // The next append writes over the dropped message's key.
-    if (last?.role === "assistant")
-      await this.keyv.set(metaKey(conversationId), { ...meta, count: meta.count - 1 }, this.ttlMs);
-    return meta.epoch;
+  appendSlot(
+    conversationId: string,
+    message: StoredMessage,
+    options: { ifGeneration?: string; attachments?: NewAttachment[] } = {},
+  ): Promise<MessageSlot | undefined> {
+    return guard("append", async () => {
+      let meta = await this.liveMeta(conversationId);
+      if (options.ifGeneration !== undefined && meta?.epoch !== options.ifGeneration) return undefined;
+      if (!meta) {
+        const resetAt = await this.scopeResetAt(conversationId);
+        meta = { epoch: randomUUID(), count: 0, createdAt: Math.max(this.now(), resetAt + 1) };
+      }
+      const n = meta.count;
+      const files = options.attachments ?? [];
+      const stored = files.length > 0 ? { ...message, attachments: files.map(refOf) } : message;
+      const kept =
+        files.length > 0
+          ? await this.files.keep(conversationId, meta.epoch, meta.files ?? [], files)
+          : meta.files;
+      await this.keyv.set(messageKey(conversationId, meta.epoch, n), stored, this.ttlMs);
+      await this.keyv.set(
+        metaKey(conversationId),
+        { ...meta, count: n + 1, ...(kept?.length ? { files: kept } : {}) },
+        this.ttlMs,
+      );
+      return { generation: meta.epoch, index: n };
+    });
   }
 
-  async attachments(conversationId: string, ids: string[]): Promise<Map<string, string>> {
-    const meta = await this.liveMeta(conversationId);
-    if (!meta?.files) return new Map();
-    return this.files.read(conversationId, meta.epoch, meta.files, ids);
+  rewrite(conversationId: string, slot: MessageSlot, message: StoredMessage): Promise<boolean> {
+    return guard("rewrite", async () => {
+      const meta = await this.liveMeta(conversationId);
+      if (meta?.epoch !== slot.generation || slot.index >= meta.count) return false;
+      await this.keyv.set(messageKey(conversationId, slot.generation, slot.index), message, this.ttlMs);
+      return true;
+    });
   }
 
-  async history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {
-    const meta = await this.liveMeta(conversationId);
-    if (!meta || meta.count === 0) return [];
-    const from = Math.max(0, meta.count - Math.min(limit, this.maxMessages));
-    const keys: string[] = [];
-    for (let n = from; n < meta.count; n++) keys.push(messageKey(conversationId, meta.epoch, n));
-    const values = await this.keyv.getMany<StoredMessage>(keys);
-    return values.filter((m): m is StoredMessage => m !== undefined && m !== null);
+  dropLastAnswer(conversationId: string): Promise<string | undefined> {
+    return guard("dropLastAnswer", async () => {
+      const meta = await this.liveMeta(conversationId);
+      if (!meta || meta.count === 0) return undefined;
+      const last = await this.keyv.get<StoredMessage>(messageKey(conversationId, meta.epoch, meta.count - 1));
+      // The next append writes over the dropped message's key.
+      if (last?.role === "assistant")
+        await this.keyv.set(metaKey(conversationId), { ...meta, count: meta.count - 1 }, this.ttlMs);
+      return meta.epoch;
+    });
   }
 
-  async exists(conversationId: string): Promise<boolean> {
-    const meta = await this.liveMeta(conversationId);
-    return meta !== undefined && meta.count > 0;
+  attachments(conversationId: string, ids: string[]): Promise<Map<string, string>> {
+    return guard("attachments", async () => {
+      const meta = await this.liveMeta(conversationId);
+      if (!meta?.files) return new Map();
+      return this.files.read(conversationId, meta.epoch, meta.files, ids);
+    });
   }
 
-  async reset(conversationId: string): Promise<void> {
-    const meta = await this.keyv.get<Meta>(metaKey(conversationId));
-    if (meta?.files) await this.files.remove(conversationId, meta.epoch, meta.files);
-    await this.keyv.delete(metaKey(conversationId));
+  history(conversationId: string, limit = this.maxMessages): Promise<StoredMessage[]> {
+    return guard("history", async () => {
+      const meta = await this.liveMeta(conversationId);
+      if (!meta || meta.count === 0) return [];
+      const from = Math.max(0, meta.count - Math.min(limit, this.maxMessages));
+      const keys: string[] = [];
+      for (let n = from; n < meta.count; n++) keys.push(messageKey(conversationId, meta.epoch, n));
+      const values = await this.keyv.getMany<StoredMessage>(keys);
+      return values.filter((m): m is StoredMessage => m !== undefined && m !== null);
+    });
+  }
+
+  exists(conversationId: string): Promise<boolean> {
+    return guard("exists", async () => {
+      const meta = await this.liveMeta(conversationId);
+      return meta !== undefined && meta.count > 0;
+    });
+  }
+
+  reset(conversationId: string): Promise<void> {
+    return guard("reset", async () => {
+      const meta = await this.keyv.get<Meta>(metaKey(conversationId));
+      if (meta?.files) await this.files.remove(conversationId, meta.epoch, meta.files);
+      await this.keyv.delete(metaKey(conversationId));
+    });
   }
 
   delete(conversationId: string): Promise<void> {
     return this.reset(conversationId);
   }
 
-  async resetScope(prefix: string): Promise<void> {
-    const at = this.now();
-    await this.keyv.set(scopeKey(prefix), at, this.ttlMs);
-    // Messages of the scope's conversations are left to expire; their images are deleted now.
-    for (const id of await this.files.takeIndexed(prefix)) {
-      const meta = await this.keyv.get<Meta>(metaKey(id));
-      if (!meta?.files || meta.createdAt > at) continue;
-      // The meta record is left as it is: rewriting it could overwrite a conversation begun meanwhile.
-      await this.files.remove(id, meta.epoch, meta.files);
-    }
+  resetScope(prefix: string): Promise<void> {
+    return guard("resetScope", async () => {
+      const at = this.now();
+      await this.keyv.set(scopeKey(prefix), at, this.ttlMs);
+      // Messages of the scope's conversations are left to expire; their images are deleted now.
+      for (const id of await this.files.takeIndexed(prefix)) {
+        const meta = await this.keyv.get<Meta>(metaKey(id));
+        if (!meta?.files || meta.createdAt > at) continue;
+        // The meta record is left as it is: rewriting it could overwrite a conversation begun meanwhile.
+        await this.files.remove(id, meta.epoch, meta.files);
+      }
+    });
+  }
+
+  /**
+   * Writes and reads back one small key: whether the store can write now (for
+   * /ready and start-up). Throws StoreError naming the backend's error.
+   */
+  probe(): Promise<void> {
+    return guard("probe", async () => {
+      const value = `${this.now()}:${randomUUID()}`;
+      await this.keyv.set(PROBE_KEY, value, 60_000);
+      if ((await this.keyv.get<string>(PROBE_KEY)) !== value)
+        throw new Error("the probe key did not read back");
+    });
   }
 
   async close(): Promise<void> {
@@ -198,29 +243,49 @@ class KeyvStateStore implements StateStore {
     private readonly atomic: AtomicOps,
   ) {}
 
-  async get<T>(key: string): Promise<T | undefined> {
-    return (await this.keyv.get<T>(stateKey(key))) ?? undefined;
+  get<T>(key: string): Promise<T | undefined> {
+    return guard("state.get", async () => (await this.keyv.get<T>(stateKey(key))) ?? undefined);
   }
 
-  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
-    if (keys.length === 0) return [];
-    const values = await this.keyv.getMany<T>(keys.map(stateKey));
-    return values.map((v) => v ?? undefined);
+  getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return guard("state.getMany", async () => {
+      if (keys.length === 0) return [];
+      const values = await this.keyv.getMany<T>(keys.map(stateKey));
+      return values.map((v) => v ?? undefined);
+    });
   }
 
-  async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
-    await this.keyv.set(stateKey(key), value, ttlMs);
+  set<T>(key: string, value: T, ttlMs: number): Promise<void> {
+    return guard("state.set", async () => {
+      await this.keyv.set(stateKey(key), value, ttlMs);
+    });
   }
 
-  async delete(key: string): Promise<void> {
-    await this.keyv.delete(stateKey(key));
+  delete(key: string): Promise<void> {
+    return guard("state.delete", async () => {
+      await this.keyv.delete(stateKey(key));
+    });
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.atomic.setIfAbsent(`claim:${key}`, "1", ttlMs);
+    return guard("state.claim", () => this.atomic.setIfAbsent(`claim:${key}`, "1", ttlMs));
   }
 }
 
+/**
+ * Runs one store operation; whatever the backend throws comes out as a
+ * StoreError naming the operation and the backend's error code, so a locked
+ * SQLite file is reported as memory trouble, not as a model failure.
+ */
+async function guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw err instanceof StoreError ? err : new StoreError(operation, err);
+  }
+}
+
+const PROBE_KEY = "probe:writable";
 const metaKey = (id: string) => `conv:${id}:meta`;
 const messageKey = (id: string, epoch: string, n: number) => `conv:${id}:${epoch}:${n}`;
 const scopeKey = (prefix: string) => `scope:${prefix}`;

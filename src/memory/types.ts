@@ -43,7 +43,8 @@ export interface NewAttachment extends AttachmentRef {
 
 /**
  * Conversation memory. Ids are opaque strings built by adapters
- * (`slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ...).
+ * (`slack:T:C:ts`, `discord:dm:C`, `web:uuid`, ...). Every method (and the
+ * StateStore's) fails with a StoreError naming the backend's error code.
  */
 export interface ConversationStore {
   /**
@@ -71,6 +72,20 @@ export interface ConversationStore {
   dropLastAnswer(conversationId: string): Promise<string | undefined>;
   /** The bytes (base64) of the conversation's images still kept, by id; ids no longer kept are absent. */
   attachments(conversationId: string, ids: string[]): Promise<Map<string, string>>;
+  /**
+   * `append`, returning where the message went, so a growing answer can be
+   * written again in place (`rewrite`) while it streams.
+   */
+  appendSlot(
+    conversationId: string,
+    message: StoredMessage,
+    options?: { ifGeneration?: string },
+  ): Promise<MessageSlot | undefined>;
+  /**
+   * Writes `message` over the one at `slot`, only while the slot's generation
+   * is live (false after a reset: nothing is written).
+   */
+  rewrite(conversationId: string, slot: MessageSlot, message: StoredMessage): Promise<boolean>;
   /** The newest messages kept (at most `limit`, default: the configured maximum), oldest first. */
   history(conversationId: string, limit?: number): Promise<StoredMessage[]>;
   /** Forgets the conversation in O(1), and deletes its images. `delete` is the same operation. */
@@ -87,6 +102,12 @@ export interface ConversationStore {
   /** Small key-value state for adapters (dedupe, joined threads), namespaced apart from messages. */
   readonly state: StateStore;
   close(): Promise<void>;
+}
+
+/** Where one message is stored: the conversation's generation and its position in it. */
+export interface MessageSlot {
+  generation: string;
+  index: number;
 }
 
 export interface StateStore {

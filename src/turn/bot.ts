@@ -22,9 +22,12 @@ import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
+import { logStoreFailure } from "./failure.js";
 import { toModelMessages } from "./history.js";
+import type { ModelCallLimiter } from "./model-calls.js";
+import { startPartialAnswer } from "./partial.js";
 import { KeyedQueue } from "./queue.js";
-import type { Incoming, Turn, TurnStats } from "./types.js";
+import type { Incoming, ReplyOptions, Turn, TurnStats } from "./types.js";
 
 export interface BotOptions {
   /**
@@ -57,6 +60,10 @@ export interface BotOptions {
   /** How much of a message's files is read (ATTACHMENT_*); default DEFAULT_ATTACHMENT_LIMITS. */
   attachments?: AttachmentLimits;
   onTurn?: (stats: TurnStats) => void;
+  /** The cap on model calls at once across every surface (src/turn/model-calls.ts). Absent: no cap. */
+  modelCalls?: ModelCallLimiter;
+  /** Shortest time between two writes of a streaming answer's text to the store (ms; default 1,000). */
+  partialSaveMs?: number;
   /** Injected for tests. */
   now?: () => number;
 }
@@ -86,6 +93,8 @@ export class Bot {
   private readonly now: () => number;
   private readonly queue = new KeyedQueue();
   private readonly lock: TurnLock | undefined;
+  private readonly modelCalls: ModelCallLimiter | undefined;
+  private readonly partialSaveMs: number;
   /** Aborts every turn at once (shutdown). */
   private readonly stopAll = new AbortController();
   private running = 0;
@@ -113,6 +122,8 @@ export class Bot {
     this.attachmentLimits = options.attachments ?? DEFAULT_ATTACHMENT_LIMITS;
     this.onTurn = options.onTurn;
     this.lock = options.lock;
+    this.modelCalls = options.modelCalls;
+    this.partialSaveMs = options.partialSaveMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -143,18 +154,29 @@ export class Bot {
    * notices: lines shown under the answer, never stored), and stores the
    * answer when the stream ends. Errors are
    * thrown as ChatError (src/errors.ts). Stopping iteration early, or aborting
-   * `signal`, ends the turn and stores what was answered as incomplete.
+   * `signal`, ends the turn and stores what was answered as incomplete. While
+   * the answer streams, its text so far is kept in the store (marked
+   * incomplete), so a crash loses nothing the user saw.
    */
-  async *reply(incoming: Incoming, signal?: AbortSignal): AsyncGenerator<StreamItem, void, undefined> {
+  async *reply(
+    incoming: Incoming,
+    signal?: AbortSignal,
+    options: ReplyOptions = {},
+  ): AsyncGenerator<StreamItem, void, undefined> {
     const turn = this.begin(incoming, signal);
     try {
       await this.applySettings(turn);
       await this.waitForTurn(turn);
       await readFiles(turn, this.attachmentLimits);
+      await this.waitForModelCall(turn);
+      options.onStart?.();
       await (incoming.again ? this.reopenQuestion(turn) : this.rememberQuestion(turn));
       const messages = await this.prompt(turn);
+      await this.keepPartialAnswer(turn);
       yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
       await this.rememberAnswer(turn, false);
+    } catch (err) {
+      throw this.failed(turn, err);
     } finally {
       await this.end(turn);
     }
@@ -256,6 +278,11 @@ export class Bot {
     });
   }
 
+  /** One of the model calls the process may run at once; waits briefly, then BusyError (nothing stored). */
+  private async waitForModelCall(turn: Turn): Promise<void> {
+    turn.releaseModelCall = await this.modelCalls?.acquire(turn.controller.signal);
+  }
+
   /** Stores the place's earlier messages (into an empty conversation only), then the question. */
   private async rememberQuestion(turn: Turn): Promise<void> {
     if (!turn.memory) return;
@@ -294,6 +321,14 @@ export class Bot {
     return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
   }
 
+  /** The answer is stored (incomplete) from now on and kept up to date as it streams; see partial.ts. */
+  private async keepPartialAnswer(turn: Turn): Promise<void> {
+    if (!turn.memory) return;
+    const started = await startPartialAnswer(this.store, turn, this.partialSaveMs, this.now, this.log);
+    turn.slot = started?.slot;
+    turn.partial = started?.writer;
+  }
+
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
     const signal = turn.controller.signal;
     const callStarted = this.now();
@@ -303,6 +338,7 @@ export class Bot {
         turn.firstTokenMs ??= this.now() - callStarted;
         turn.text += delta;
         turn.deltas++;
+        turn.partial?.update(turn.text);
         yield delta;
       }
       if (signal.aborted) throw abortReason(signal);
@@ -310,6 +346,8 @@ export class Bot {
       const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
       turn.error = chatError.code;
       throw chatError;
+    } finally {
+      turn.releaseModelCall?.();
     }
   }
 
@@ -324,17 +362,33 @@ export class Bot {
       turn.answered = true;
       return;
     }
-    await this.store.append(
-      turn.incoming.conversationId,
-      { role: "assistant", text: turn.text, at: this.now(), ...(incomplete ? { incomplete: true } : {}) },
-      { ifGeneration: turn.generation },
-    );
+    const { conversationId } = turn.incoming;
+    const answer = {
+      role: "assistant" as const,
+      text: turn.text,
+      at: this.now(),
+      ...(incomplete ? { incomplete: true } : {}),
+    };
+    await turn.partial?.settle();
+    if (turn.slot) await this.store.rewrite(conversationId, turn.slot, answer);
+    else await this.store.append(conversationId, answer, { ifGeneration: turn.generation });
     turn.answered = true;
+  }
+
+  /** The ChatError a failed turn ends with, noted for its log line (a store failure gets its own). */
+  private failed(turn: Turn, err: unknown): ChatError {
+    const signal = turn.controller.signal;
+    const chatError =
+      err instanceof ChatError || !signal.aborted ? toChatError(err) : abortReason(signal, err);
+    turn.error ??= chatError.code;
+    logStoreFailure(this.log, turn.incoming.conversationId, chatError);
+    return chatError;
   }
 
   /** Keeps a partial answer, releases the conversation, logs and reports the turn. */
   private async end(turn: Turn): Promise<void> {
     const { conversationId } = turn.incoming;
+    turn.releaseModelCall?.();
     if (!turn.answered && turn.generation !== undefined) {
       turn.error ??= "aborted";
       await this.rememberAnswer(turn, true).catch((e) =>

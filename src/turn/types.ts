@@ -1,8 +1,9 @@
 import type { IncomingFile } from "../attachments/index.js";
 import type { NamedModel } from "../llm/index.js";
-import type { Author, NewAttachment, StoredMessage } from "../memory/index.js";
+import type { Author, MessageSlot, NewAttachment, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
 import type { Place } from "../settings/index.js";
+import type { PartialAnswerWriter } from "./partial.js";
 
 /** One user message as an adapter hands it to the core. */
 export interface Incoming {
@@ -27,6 +28,16 @@ export interface Incoming {
   again?: boolean;
   /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
   files?: IncomingFile[];
+}
+
+/** How a caller follows one `Bot.reply`; every field is optional. */
+export interface ReplyOptions {
+  /**
+   * Called once the turn may call the model (its conversation's turn came and
+   * a model call was free), before anything is stored. The web opens its SSE
+   * response here, so a refused turn can still answer a plain 503.
+   */
+  onStart?: () => void;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -74,4 +85,10 @@ export interface Turn {
   attachments?: NewAttachment[];
   /** Sentences about the files shown under the answer (a file refused, no vision). */
   notes?: string[];
+  /** Gives back the model call taken from the global cap (idempotent). */
+  releaseModelCall?: () => void;
+  /** Where the answer is stored while it streams. */
+  slot?: MessageSlot;
+  /** Keeps the answer so far in the store (coalesced). */
+  partial?: PartialAnswerWriter;
 }

@@ -82,6 +82,23 @@ export class FakeAnthropic extends FakeLlmServer {
     return { type: "error", error: { type, message } };
   }
 
+  /**
+   * The Messages API's rule on turns: they start with the user and alternate
+   * (a strict provider answers 400 otherwise, as chat templates of many
+   * OpenAI-compatible servers do too).
+   * @see https://docs.anthropic.com/en/api/messages
+   */
+  protected override invalid(body: { messages?: Array<{ role: string }> }) {
+    const roles = (body?.messages ?? []).map((m) => m.role);
+    const bad = roles.findIndex((role, i) => role !== (i % 2 === 0 ? "user" : "assistant"));
+    if (bad < 0) return undefined;
+    const message =
+      bad === 0
+        ? 'messages: first message must use the "user" role'
+        : `messages: roles must alternate between "user" and "assistant", but found multiple "${roles[bad]}" roles in a row`;
+    return { status: 400, body: { type: "error", error: { type: "invalid_request_error", message } } };
+  }
+
   private event(res: ServerResponse, name: string, data: object): void {
     res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   }

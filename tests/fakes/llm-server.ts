@@ -104,6 +104,10 @@ export abstract class FakeLlmServer {
   protected abstract writeDelta(res: ServerResponse, text: string): void;
   protected abstract writeEnd(res: ServerResponse): void;
   protected abstract errorBody(status: number): unknown;
+  /** A request the provider refuses as invalid (400): the reason, or undefined when it is fine. */
+  protected invalid(_body: unknown): { status: number; body: unknown } | undefined {
+    return undefined;
+  }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
@@ -118,6 +122,11 @@ export abstract class FakeLlmServer {
     this.requests.push(recorded);
     if (!req.url?.endsWith(this.path)) {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify(this.errorBody(404)));
+      return;
+    }
+    const refused = this.invalid(body);
+    if (refused) {
+      res.writeHead(refused.status, { "content-type": "application/json" }).end(JSON.stringify(refused.body));
       return;
     }
     const reply = this.queue.shift() ?? this.responder(body, recorded);

@@ -111,7 +111,8 @@ export function slashCommand(
     api_app_id: "A0APP",
     is_enterprise_install: "false",
     response_url: "https://hooks.slack.invalid/commands/T0TEAM/1/abc",
-    trigger_id: "1.2.abc",
+    // Slack gives every invocation its own trigger_id, so no two commands' bodies (and signatures) match.
+    trigger_id: `${Date.now()}.${++eventSeq}.abc`,
   };
 }
 
@@ -188,7 +189,7 @@ export function pressButton(
       is_ephemeral: false,
       ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
     },
-    trigger_id: `${Date.now()}.1.abc`,
+    trigger_id: `${Date.now()}.${++eventSeq}.abc`,
     team: { id: fake.teamId, domain: "test" },
     enterprise: null,
     is_enterprise_install: false,

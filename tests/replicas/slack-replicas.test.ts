@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { INCOMPLETE_MARK } from "../../src/turn/history.js";
 import { appMentionEvent, messageEvent, slashCommand } from "../fakes/slackEvents.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 import { ALICE } from "../slack/harness.js";
@@ -171,9 +172,11 @@ describe.each(["redis", "postgres"] as const)("three replicas sharing %s", (back
     c.child.kill("SIGKILL");
     await c.exited;
     await w.waitForText(channel, root, answerFor(second));
-    // c stored the question before it died, not an answer it never finished.
+    // c kept the answer it was writing in the store as it streamed: the next turn sees it,
+    // marked interrupted, between the two questions (never two user messages in a row).
     expect(conversation(w.requestsFor(second)[0]?.body)).toEqual([
       { role: "user", content: first },
+      { role: "assistant", content: `Thinking hard${INCOMPLETE_MARK}` },
       { role: "user", content: second },
     ]);
   });

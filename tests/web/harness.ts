@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { FastifyInstance } from "fastify";
 import { createWebServer } from "../../adapters/web/index.js";
-import type { Config } from "../../src/config/index.js";
+import { type Config, loadConfig } from "../../src/config/index.js";
 import { type Logger, silentLogger } from "../../src/log.js";
 import { makeTestBot, type TestBot, type TestBotOptions } from "../helpers/bot.js";
 
@@ -23,22 +23,29 @@ export interface WebHarnessOptions {
   maxUploadBytes?: number;
 }
 
+/**
+ * The web settings as a bot started with no environment has them, on
+ * 127.0.0.1, with per-client limits out of the way (tests send many requests
+ * from one address; the limits' own tests set them).
+ */
+export function webConfig(overrides: Partial<Config["web"]> = {}): Config["web"] {
+  return {
+    ...loadConfig({ env: {} }).web,
+    port: 0,
+    host: "127.0.0.1",
+    ratePerMinute: 1_000_000,
+    maxConcurrentPerClient: 100_000,
+    ...overrides,
+  };
+}
+
 /** The web adapter over a real Bot (fake OpenAI server, SQLite), listening on 127.0.0.1:0. */
 export async function startWeb(options: WebHarnessOptions = {}): Promise<WebHarness> {
   const testBot = await makeTestBot(options.bot);
   const app = await createWebServer({
     bot: testBot.bot,
     turns: testBot.turns,
-    config: {
-      enabled: true,
-      port: 0,
-      host: "127.0.0.1",
-      apiKey: undefined,
-      corsOrigins: [],
-      maxMessageChars: 10_000,
-      ...options.web,
-      cursor: options.cursor ?? "▌",
-    },
+    config: { ...webConfig(options.web), cursor: options.cursor ?? "▌" },
     log: options.log ?? silentLogger(),
     heartbeatMs: options.heartbeatMs,
     ...(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {}),

@@ -191,12 +191,12 @@ describe("no model configured", () => {
     expect(body.error.message).toMatch(/OPENAI_API_KEY/);
   });
 
-  it("the stream starts, then says so in an error event", async () => {
+  it("the stream is refused before it opens, with 503 and what to set", async () => {
     const res = await post(n.baseUrl, "/chat/stream", { message: "hi" });
-    expect(res.status).toBe(200);
-    const { events } = await readSse(res);
-    expect(events.map((e) => e.event)).toEqual(["error"]);
-    expect(JSON.parse(events[0]!.data).error).toMatchObject({ code: "not_configured" });
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.error.code).toBe("not_configured");
+    expect(body.error.message).toMatch(/OPENAI_API_KEY/);
   });
 
   it("the page config says no model is configured", async () => {

@@ -5,6 +5,7 @@ import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
 import { Bot } from "../../src/turn/index.js";
 import { makeTestBot, type TestBot } from "../helpers/bot.js";
+import { webConfig } from "./harness.js";
 
 describe("/ready and /metrics", () => {
   let t: TestBot | undefined;
@@ -27,15 +28,7 @@ describe("/ready and /metrics", () => {
     const app = await createWebServer({
       bot,
       turns: t.turns,
-      config: {
-        enabled: true,
-        port: 0,
-        host: "127.0.0.1",
-        apiKey: undefined,
-        corsOrigins: [],
-        maxMessageChars: 1000,
-        cursor: "▌",
-      },
+      config: { ...webConfig({ maxMessageChars: 1000 }), cursor: "▌" },
       log: silentLogger(),
     });
     registerOpsRoutes(app, {
@@ -60,6 +53,7 @@ describe("/ready and /metrics", () => {
     expect(await res.json()).toEqual({
       status: "not ready",
       checks: { store: true, slack: true, discord: false },
+      reasons: { discord: "no answer in 200 ms" },
     });
     slackUp = false;
     expect((await (await fetch(`${base}/ready`)).json()).checks.slack).toBe(false);

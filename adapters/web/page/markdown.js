@@ -3,10 +3,40 @@
 
 /* global marked, DOMPurify */
 
+/**
+ * What model output may contain, tighter than DOMPurify's defaults (the
+ * Content-Security-Policy is the second line, not the only one): HTML only (no
+ * SVG or MathML), no forms or inputs, no style attributes, links to http(s)
+ * only, images only when they are inline data (an external image would load
+ * from a third party as soon as the answer shows: it becomes a link instead).
+ */
+const SANITIZE = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "label", "fieldset"],
+  FORBID_ATTR: ["style", "formaction", "action"],
+  ALLOWED_URI_REGEXP: /^https?:/i,
+};
+
+function safeLink(href, text) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  a.setAttribute("target", "_blank");
+  a.setAttribute("rel", "noopener noreferrer");
+  return a;
+}
+
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A" && node.hasAttribute("href")) {
     node.setAttribute("target", "_blank");
     node.setAttribute("rel", "noopener noreferrer");
+  }
+  if (node.tagName === "IMG") {
+    const src = node.getAttribute("src") ?? "";
+    if (/^data:image\//i.test(src)) return;
+    const label = node.getAttribute("alt") || "image";
+    if (/^https?:/i.test(src)) node.replaceWith(safeLink(src, label));
+    else node.remove();
   }
 });
 
@@ -37,7 +67,7 @@ function cursorHost(root) {
 
 /** Renders `text` into `el`, safely; while streaming, the cursor glyph ends it. */
 export function renderMarkdown(el, text, cursor) {
-  el.innerHTML = DOMPurify.sanitize(marked.parse(text, { gfm: true, breaks: true }));
+  el.innerHTML = DOMPurify.sanitize(marked.parse(text, { gfm: true, breaks: true }), SANITIZE);
   if (cursor) {
     const span = document.createElement("span");
     span.className = "cursor";
