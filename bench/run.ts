@@ -5,6 +5,7 @@ import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
 import { runSlackBench } from "./slack.js";
 import { runStreamBench } from "./stream/index.js";
+import { runUsageBench } from "./usage.js";
 
 /**
  * `npm run bench [-- <name>...] [--option=value...]`: runs the named benchmarks
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   attachments: () => runAttachmentBench(),
   slack: () => runSlackBench(),
   hardening: () => runHardeningProbe(),
+  usage: () => runUsageBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

@@ -10,6 +10,7 @@ import { Access, PlaceSettings } from "./settings/index.js";
 import type { EditBudgetSource } from "./stream/index.js";
 import { NO_MODEL_HELP } from "./texts.js";
 import { Bot, ModelCallLimiter, TurnTracker } from "./turn/index.js";
+import { UsageMeter } from "./usage/index.js";
 
 /** The platform-free parts of a running bot, built once from the configuration. */
 export interface Core {
@@ -21,6 +22,8 @@ export interface Core {
   settings: PlaceSettings;
   /** Who may use the bot and change its settings (CONFIG_FILE `access:` and `admins:`). */
   access: Access;
+  /** Tokens and cost per user, channel, workspace and model per day, and the daily limits. */
+  usage: UsageMeter;
   store: KeyvConversationStore;
   replicas: Replicas;
   bot: Bot;
@@ -64,9 +67,25 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     log,
   });
   const access = new Access(config.access, config.admins);
+  const prices = Object.fromEntries(config.models.map((m) => [m.name, m.price]));
+  // The operator's admins are exempt from limits (counted all the same); platform admins are not.
+  const usage = new UsageMeter({
+    counters: store.coordination.counters,
+    limits: config.limits,
+    prices,
+    currency: config.currency,
+    isExempt: (id) => access.isOperatorAdmin(id),
+  });
   const settings = new PlaceSettings(
     store.state,
-    { model: models.default?.name, prompt: config.llm.systemPrompt, models: models.names },
+    {
+      model: models.default?.name,
+      prompt: config.llm.systemPrompt,
+      models: models.names,
+      limits: config.limits,
+      currency: config.currency,
+      priced: usage.priced,
+    },
     log,
   );
   let metrics: Metrics | undefined;
@@ -80,6 +99,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     onTurn: (stats) => metrics?.recordTurn(stats),
     lock: replicas.lock,
     modelCalls: new ModelCallLimiter(config.modelCalls),
+    usage,
   });
   if (config.metricsEnabled) metrics = new Metrics({ activeTurns: () => bot.activeTurns });
   return {
@@ -88,6 +108,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     models,
     settings,
     access,
+    usage,
     store,
     replicas,
     bot,

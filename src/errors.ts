@@ -25,6 +25,7 @@ export type ChatErrorCode =
   | "nothing_to_regenerate"
   | "busy"
   | "store_unavailable"
+  | "limit_reached"
   | "model_error";
 
 export type StartErrorCode =
@@ -220,6 +221,16 @@ function backendCodeOf(err: unknown): string {
   if (typeof code === "string" && code !== "") return code;
   if (err instanceof Error && err.name !== "Error") return err.name;
   return "unknown";
+}
+
+/**
+ * A new question refused before any model call: the asker or the channel has
+ * used a daily limit (src/usage/). `retryAfterMs` is the time until it resets.
+ */
+export class LimitReachedError extends ChatError {
+  constructor(userMessage: string, retryAfterMs: number) {
+    super("limit_reached", `daily limit reached: ${userMessage}`, userMessage, { retryAfterMs });
+  }
 }
 
 export class BadRequestError extends ChatError {

@@ -75,7 +75,7 @@ async function startSurfaces(
   core: Core,
   only: Set<string> | undefined,
 ): Promise<{ surfaces: Surface[]; http: HttpServer | undefined }> {
-  const { config, log, bot, turns, settings, access } = core;
+  const { config, log, bot, turns, settings, access, usage } = core;
   const recovery = core.replicas.recovery;
   const cursor = config.cursor;
   let http: HttpServer | undefined;
@@ -95,6 +95,7 @@ async function startSurfaces(
           log,
           modelStatus,
           maxUploadBytes: config.attachments.webMaxUploadBytes,
+          usage,
         });
         return webSurface(turns);
       },
@@ -111,7 +112,7 @@ async function startSurfaces(
             : undefined,
       start: () =>
         startSlack({
-          ...{ bot, turns, config: config.slack, cursor, log, http, recovery, settings, access },
+          ...{ bot, turns, config: config.slack, cursor, log, http, recovery, settings, access, usage },
           budgets: core.budgets("slack", config.slack.editsPerMinute, 60_000),
           postBudgets: core.budgets("slack", POSTS_PER_WINDOW, POST_WINDOW_MS, "slack-post"),
           // Each native streaming method on its own window; appends pace themselves per stream.
@@ -134,7 +135,7 @@ async function startSurfaces(
       off: () => (config.discord.token ? undefined : "DISCORD_TOKEN is not set"),
       start: () =>
         startDiscord({
-          ...{ bot, turns, config: config.discord, cursor, log, recovery, settings, access },
+          ...{ bot, turns, config: config.discord, cursor, log, recovery, settings, access, usage },
           budgets: core.budgets("discord", config.discord.editsPer5s, 5_000),
         }),
     },

@@ -23,6 +23,9 @@ export class Metrics {
   private readonly rateLimited: Counter<"platform">;
   private readonly feedback: Counter<"platform" | "value">;
   private readonly activeTurns: Gauge;
+  private readonly tokens: Counter<"platform" | "provider" | "model" | "kind">;
+  private readonly cost: Counter<"platform" | "provider" | "model">;
+  private readonly estimated: Counter<"platform" | "provider" | "model">;
 
   /** `activeTurns` is read at each scrape (Bot.activeTurns). */
   constructor(options: { defaultMetrics?: boolean; activeTurns?: () => number } = {}) {
@@ -79,6 +82,25 @@ export class Metrics {
       labelNames: ["platform", "value"],
       registers,
     });
+    // Labelled by model (the operator's short names), provider and platform: bounded. Never by user.
+    this.tokens = new Counter({
+      name: "chatbot_tokens_total",
+      help: "Tokens used by turns, by platform, provider, model and kind (input, output, cached_input: part of input).",
+      labelNames: ["platform", "provider", "model", "kind"],
+      registers,
+    });
+    this.cost = new Counter({
+      name: "chatbot_cost_total",
+      help: "What turns cost at the models' configured prices (CONFIG_FILE currency), by platform, provider and model.",
+      labelNames: ["platform", "provider", "model"],
+      registers,
+    });
+    this.estimated = new Counter({
+      name: "chatbot_usage_estimated_turns_total",
+      help: "Turns whose tokens were counted with a tokenizer because the provider reported no usage.",
+      labelNames: ["platform", "provider", "model"],
+      registers,
+    });
     const activeTurns = options.activeTurns;
     this.activeTurns = new Gauge({
       name: "chatbot_active_turns",
@@ -98,6 +120,15 @@ export class Metrics {
       this.ttft.observe({ platform }, stats.timeToFirstTokenMs / 1000);
     this.duration.observe({ platform }, stats.durationMs / 1000);
     this.deltas.inc({ platform }, stats.deltas);
+    const usage = stats.usage;
+    if (usage) {
+      const labels = { platform, provider: stats.provider, model: stats.modelName };
+      this.tokens.inc({ ...labels, kind: "input" }, usage.inputTokens);
+      this.tokens.inc({ ...labels, kind: "output" }, usage.outputTokens);
+      this.tokens.inc({ ...labels, kind: "cached_input" }, usage.cachedInputTokens);
+      if (usage.cost !== undefined) this.cost.inc(labels, usage.cost);
+      if (usage.estimated) this.estimated.inc(labels);
+    }
   }
 
   /** A person voted on an answer (a first vote, or a change to `value`); pressing the same button again is not counted. */

@@ -130,6 +130,46 @@ default_model: nope
     expect(problems({ CONFIG_FILE: file("broken.yaml", "models: [\n") })[0]).toMatch(/not valid YAML/);
   });
 
+  it("reads prices per model, daily limits and the currency; a cost limit needs a price", () => {
+    const priced = file(
+      "priced.yaml",
+      `models:
+  - {name: a, provider: openai, model: m, price: {input: 0.15, output: 0.6, cached_input: 0.075}}
+  - {name: b, provider: openai, model: n}
+limits: {user_daily_tokens: 200000, channel_daily_cost: 20}
+currency: EUR
+`,
+    );
+    const config = loadConfig({ env: { CONFIG_FILE: priced, OPENAI_API_KEY: "sk-x-123456" } });
+    expect(config.models.map((m) => m.price)).toEqual([
+      { input: 0.15, output: 0.6, cachedInput: 0.075 },
+      undefined,
+    ]);
+    expect(config.limits).toEqual({ userDailyTokens: 200_000, channelDailyCost: 20 });
+    expect(config.currency).toBe("EUR");
+    expect(loadConfig({ env: { OPENAI_API_KEY: "sk-x-123456" } })).toMatchObject({
+      limits: {},
+      currency: "USD",
+    });
+    const unpriced = file(
+      "unpriced.yaml",
+      "models:\n  - {name: a, provider: openai, model: m}\nlimits: {user_daily_cost: 1}\n",
+    );
+    expect(problems({ CONFIG_FILE: unpriced, OPENAI_API_KEY: "sk-x-123456" })).toEqual([
+      `${unpriced}: limits.user_daily_cost: a cost limit needs price: on the models it should count`,
+    ]);
+    const bad = file(
+      "badlimits.yaml",
+      "models:\n  - {name: a, provider: openai, model: m, price: {input: -1, output: 1}}\nlimits: {user_daily_tokens: 1.5, weekly: 3}\ncurrency: dollars\n",
+    );
+    expect(problems({ CONFIG_FILE: bad, OPENAI_API_KEY: "sk-x-123456" })).toEqual([
+      `${bad}: models[0].price.input: accepts a price of 0 or more, per million tokens`,
+      `${bad}: limits.user_daily_tokens: accepts a whole number of tokens`,
+      `${bad}: limits: unknown key weekly`,
+      `${bad}: currency: accepts a three-letter currency code, like USD or EUR`,
+    ]);
+  });
+
   it("config.example.yaml is valid and documents every key the file accepts", () => {
     const example = new URL("../config.example.yaml", import.meta.url).pathname;
     const config = loadConfig({

@@ -11,6 +11,7 @@ import {
 import type { Logger } from "../../src/log.js";
 import { configCommand } from "./config-command.js";
 import { channelScope, dmConversation, threadConversation } from "./places.js";
+import { USAGE_COMMAND } from "./usage-command.js";
 
 /** /reset. Globally it works in servers and in DMs with the bot. */
 export const RESET_COMMAND = {
@@ -47,7 +48,7 @@ export const RESET_DONE = "Done: I forgot our conversation here. Your next messa
 export const RESET_FAILED = "Sorry, I could not forget this conversation. Please try again.";
 
 /**
- * Registers /reset and /config (its model choices: `models`) globally, and in
+ * Registers /reset, /config (its model choices: `models`) and /usage globally, and in
  * `guildId` when set (guild commands show up at once, global ones can take a
  * while). Each list is written only when what Discord has differs, so
  * restarts do not churn command versions.
@@ -59,7 +60,7 @@ export async function registerCommands(
   models: string[],
   log: Logger,
 ): Promise<void> {
-  const commands: CommandBody[] = [RESET_COMMAND, configCommand(models)];
+  const commands: CommandBody[] = [RESET_COMMAND, configCommand(models), USAGE_COMMAND];
   await sync(rest, Routes.applicationCommands(applicationId), commands, "global", log);
   if (guildId) {
     await sync(
@@ -82,18 +83,18 @@ async function sync(
   try {
     const existing = (await rest.get(route)) as CommandBody[];
     if (sameCommands(existing, wanted)) {
-      log.debug({ scope }, "Discord: /reset and /config are already registered");
+      log.debug({ scope }, "Discord: /reset, /config and /usage are already registered");
       return;
     }
     await rest.put(route, { body: wanted });
-    log.info({ scope }, "Discord: registered /reset and /config");
+    log.info({ scope }, "Discord: registered /reset, /config and /usage");
   } catch (err) {
     const missingAccess = err instanceof DiscordAPIError && Number(err.code) === 50001;
     log.warn(
       { scope, err },
       missingAccess
-        ? "Discord: could not register /reset and /config here: invite the bot with the applications.commands scope (see the invite URL), and check DISCORD_GUILD_ID"
-        : "Discord: could not register /reset and /config",
+        ? "Discord: could not register its commands here: invite the bot with the applications.commands scope (see the invite URL), and check DISCORD_GUILD_ID"
+        : "Discord: could not register its commands",
     );
   }
 }

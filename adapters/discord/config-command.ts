@@ -10,9 +10,14 @@ import {
 import type { Logger } from "../../src/log.js";
 import {
   type Access,
+  type Actor,
+  LIMIT_KEYS,
+  LIMIT_NAMES,
   MAX_PROMPT_CHARS,
   onOff,
+  type Place,
   type PlaceSettings,
+  parseLimitValue,
   runSettingsCommand,
   type SettingsCommand,
 } from "../../src/settings/index.js";
@@ -30,7 +35,7 @@ const ON_OFF = [
 ];
 
 /**
- * `/config show | model | prompt | reply-to-all | memory`: the same settings
+ * `/config show | model | prompt | reply-to-all | memory | limit`: the same settings
  * command set as Slack's `/chatbot`. Hidden from members without Manage
  * Server by default (server admins can change that under Integrations), and
  * checked again when used. Discord allows at most 25 choices per option.
@@ -102,7 +107,51 @@ export function configCommand(models: string[]) {
           SERVER_OPTION,
         ],
       })),
+      {
+        type: ApplicationCommandOptionType.Subcommand,
+        name: "limit",
+        description: "A daily limit here (UTC days), over the operator's",
+        options: [
+          {
+            type: ApplicationCommandOptionType.String,
+            name: "which",
+            description: "Which limit",
+            required: true,
+            choices: LIMIT_KEYS.map((k) => ({ name: LIMIT_NAMES[k], value: LIMIT_NAMES[k] })),
+          },
+          {
+            type: ApplicationCommandOptionType.String,
+            name: "value",
+            description: "Tokens (20000, 20k) or cost (2.50) a day; none; or clear",
+            required: true,
+            max_length: 20,
+          },
+          SERVER_OPTION,
+        ],
+      },
     ],
+  };
+}
+
+/** Where a command was used, as settings see it: a thread is in its parent channel. */
+export function interactionPlace(interaction: ChatInputCommandInteraction): Place {
+  const guildId = interaction.guildId;
+  const channel = interaction.channel;
+  const channelId = channel?.isThread() ? (channel.parentId ?? interaction.channelId) : interaction.channelId;
+  return guildId
+    ? { platform: "discord", workspace: guildId, channel: channelId }
+    : { platform: "discord", workspace: "dm", channel: channelId, isDm: true };
+}
+
+/** Who used a command; "admin" is Manage Server in the interaction's permissions. */
+export function interactionActor(interaction: ChatInputCommandInteraction): Actor {
+  return {
+    id: interaction.user.id,
+    name:
+      interaction.member && "displayName" in interaction.member
+        ? interaction.member.displayName
+        : interaction.user.displayName,
+    isPlatformAdmin: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true,
   };
 }
 
@@ -120,6 +169,13 @@ function parse(interaction: ChatInputCommandInteraction): SettingsCommand {
       scope,
     };
   }
+  if (sub === "limit") {
+    const key = LIMIT_KEYS.find((k) => LIMIT_NAMES[k] === interaction.options.getString("which", true));
+    const value = key ? parseLimitValue(key, interaction.options.getString("value", true)) : "bad";
+    if (!key || value === "bad")
+      return { kind: "help", problem: "Give the limit as a number (20000, 20k, 2.50), none, or clear." };
+    return { kind: "set", key, value, scope };
+  }
   const value = onOff(interaction.options.getString("value", true));
   const key = sub === "memory" ? "memory" : "replyToAll";
   if (value === "bad") return { kind: "help", problem: "Say on, off or clear." };
@@ -134,20 +190,9 @@ export async function handleConfig(
   interaction: ChatInputCommandInteraction,
   deps: { settings: PlaceSettings; access: Access; log: Logger },
 ): Promise<void> {
-  const guildId = interaction.guildId;
-  const channel = interaction.channel;
-  const channelId = channel?.isThread() ? (channel.parentId ?? interaction.channelId) : interaction.channelId;
-  const place = guildId
-    ? { platform: "discord", workspace: guildId, channel: channelId }
-    : { platform: "discord", workspace: "dm", channel: channelId, isDm: true };
-  const actor = {
-    id: interaction.user.id,
-    name:
-      interaction.member && "displayName" in interaction.member
-        ? interaction.member.displayName
-        : interaction.user.displayName,
-    isPlatformAdmin: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true,
-  };
+  const place = interactionPlace(interaction);
+  const channelId = place.channel;
+  const actor = interactionActor(interaction);
   let content: string;
   try {
     content = await runSettingsCommand(parse(interaction), place, actor, deps);

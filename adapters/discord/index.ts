@@ -15,6 +15,7 @@ import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
 import { type Bot, type Incoming, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
+import type { UsageMeter } from "../../src/usage/index.js";
 import { answer, type TurnTarget } from "./answer.js";
 import { handleReset, registerCommands } from "./commands.js";
 import { handleConfig } from "./config-command.js";
@@ -32,6 +33,7 @@ import {
 } from "./reply.js";
 import { holdsFirstShard, stopWithManager } from "./sharding.js";
 import { EMPTY_HINT } from "./texts.js";
+import { handleUsage } from "./usage-command.js";
 
 export { runShardManager } from "./shard-manager.js";
 
@@ -56,6 +58,8 @@ export interface DiscordOptions {
   access: Access;
   /** How often "typing…" is renewed while the model has not answered yet (ms; default 8,000). */
   typingRenewMs?: number;
+  /** Tokens per user and channel, and the daily limits (/usage). */
+  usage: UsageMeter;
 }
 
 /** The Discord surface: ready() while the gateway is connected. */
@@ -238,6 +242,13 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
       const deps = { settings: options.settings, access: options.access, log };
       handleConfig(interaction, deps).catch((err: unknown) =>
         log.error({ err, channelId: interaction.channelId }, "Discord: /config failed"),
+      );
+      return;
+    }
+    if (interaction.commandName === "usage") {
+      const deps = { usage: options.usage, settings: options.settings, access: options.access, log };
+      handleUsage(interaction, deps).catch((err: unknown) =>
+        log.error({ err, channelId: interaction.channelId }, "Discord: /usage failed"),
       );
       return;
     }

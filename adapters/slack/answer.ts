@@ -5,6 +5,7 @@ import type { CrashRecovery } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
+import type { UsageMeter } from "../../src/usage/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
 import { afterStatus, onQuestion } from "./assistant.js";
 import { fetchSlackFiles, type SlackFile } from "./files.js";
@@ -44,6 +45,8 @@ export interface SlackDeps {
   native: NativeDeps;
   /** Where 👍/👎 votes are kept. */
   feedback: FeedbackStore;
+  /** Tokens per user and channel, and the daily limits (/usage). */
+  usage: UsageMeter;
 }
 
 /** A message a person wrote, as message and app_mention events carry it. */

@@ -4,6 +4,7 @@ import { answer, type Place, type SlackDeps, type SlackMessage } from "./answer.
 import { isAssistantThread } from "./assistant.js";
 import { mentions, stripMention } from "./format.js";
 import { admitted, registerSettingsCommand, slackPlace } from "./settings.js";
+import { registerUsageCommand } from "./usage.js";
 
 /**
  * Slack retries an unacknowledged event three times, over about an hour; a message answered
@@ -39,6 +40,7 @@ export function registerHandlers(app: App, d: SlackDeps): void {
     await ack({ response_type: "ephemeral", text: await resetCommand(d, command) });
   });
   registerSettingsCommand(app, d);
+  registerUsageCommand(app, d);
 }
 
 /**

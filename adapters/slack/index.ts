@@ -9,6 +9,7 @@ import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import { type EditBudgetSource, EditBudgets } from "../../src/stream/index.js";
 import { slackTokenRejected } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
+import type { UsageMeter } from "../../src/usage/index.js";
 import { registerActions } from "./actions.js";
 import { describeSlackError, SlackApi, slackLogger, webClientOptions } from "./api.js";
 import { registerAssistant } from "./assistant.js";
@@ -78,6 +79,8 @@ export interface SlackOptions {
   streamTiming?: { appendEveryMs?: number; rotateAfterMs?: number };
   /** Where 👍/👎 votes are kept. Default: a FeedbackStore in the bot's store. */
   feedback?: FeedbackStore;
+  /** Tokens per user and channel, and the daily limits (/usage). */
+  usage: UsageMeter;
 }
 
 /** The Slack surface: ready() follows the Socket Mode connection (HTTP events: always ready). */
@@ -195,6 +198,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackSurface> {
     access: options.access,
     native: { mode: config.streaming, budgets: streamBudgets, ...options.streamTiming },
     feedback: options.feedback ?? new FeedbackStore(bot.state),
+    usage: options.usage,
   };
   registerHandlers(app, deps);
   registerAssistant(app, deps, config.suggestedPrompts);

@@ -1,4 +1,4 @@
-import type { App, SlashCommand } from "@slack/bolt";
+import type { App, RespondArguments, SlashCommand } from "@slack/bolt";
 import { type Place, parseSettingsCommand, runSettingsCommand } from "../../src/settings/index.js";
 import type { SlackDeps } from "./answer.js";
 
@@ -19,21 +19,34 @@ export function slackPlace(team: string, channel: string, isDm: boolean): Place 
  */
 export function registerSettingsCommand(app: App, d: SlackDeps): void {
   app.command("/chatbot", async ({ command, ack }) => {
-    const answering = settingsCommand(d, command);
-    let timer: NodeJS.Timeout | undefined;
-    const slow = await Promise.race([
-      answering.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), ACK_WITHIN_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!slow) return ack({ response_type: "ephemeral", text: await answering });
-    await ack({ response_type: "ephemeral", text: "One moment…" });
-    await d.api
-      .postEphemeral({ channel: command.channel_id, user: command.user_id, text: await answering })
-      .catch(() => undefined);
+    await answerEphemerally(d, command, ack, settingsCommand(d, command));
   });
+}
+
+/**
+ * Answers a slash command only to the person who used it: in the ack when
+ * the answer is ready within ACK_WITHIN_MS, else acknowledged at once and
+ * answered with chat.postEphemeral, since Slack needs the ack within 3 s.
+ */
+export async function answerEphemerally(
+  d: SlackDeps,
+  command: SlashCommand,
+  ack: (response: RespondArguments) => Promise<void>,
+  answering: Promise<string>,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const slow = await Promise.race([
+    answering.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), ACK_WITHIN_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!slow) return ack({ response_type: "ephemeral", text: await answering });
+  await ack({ response_type: "ephemeral", text: "One moment…" });
+  await d.api
+    .postEphemeral({ channel: command.channel_id, user: command.user_id, text: await answering })
+    .catch(() => undefined);
 }
 
 async function settingsCommand(d: SlackDeps, command: SlashCommand): Promise<string> {

@@ -39,6 +39,7 @@ export function statusForChatError(err: ChatError): number {
     case "store_unavailable":
       return 503;
     case "rate_limited":
+    case "limit_reached":
       return 429;
     case "context_too_long":
       return 422;

@@ -11,6 +11,7 @@ import type { Config } from "../../src/config/index.js";
 import type { Logger } from "../../src/log.js";
 import { NO_MODEL_HELP } from "../../src/texts.js";
 import type { Bot, Surface, TurnTracker } from "../../src/turn/index.js";
+import type { UsageMeter } from "../../src/usage/index.js";
 import { registerApiRoutes } from "./api.js";
 import { chatBodyLimitBytes } from "./attachments.js";
 import { ownHostNames, requireAllowedOrigin, requireOwnHost } from "./guard.js";
@@ -23,6 +24,7 @@ import {
 } from "./http.js";
 import { chatLimitHooks } from "./limits.js";
 import { registerPageRoutes } from "./page.js";
+import { registerUsageRoutes } from "./usage.js";
 
 export { registerFeedbackRoute } from "./feedback.js";
 export { type ReadyCheck, registerOpsRoutes } from "./ops.js";
@@ -44,6 +46,8 @@ export interface WebServerOptions {
   heartbeatMs?: number;
   /** Decoded bytes of all `attachments` of one chat request (WEB_MAX_UPLOAD_MB); default 20 MB, 0 refuses them. */
   maxUploadBytes?: number;
+  /** Usage and limits: GET /usage and the operator's GET /usage/export. */
+  usage: UsageMeter;
 }
 
 /** How often Node looks for requests past their headers/request timeout (ms); its default is 30 s. */
@@ -51,7 +55,7 @@ const TIMEOUT_CHECK_MS = 1_000;
 
 /**
  * Builds the web adapter: the chat API (POST /chat, POST /chat/stream as SSE,
- * GET/DELETE /conversations/:id), GET / (status for API clients, the chat page
+ * GET/DELETE /conversations/:id, GET /usage, GET /usage/export), GET / (status for API clients, the chat page
  * for browsers), GET /health, and the page's assets. It does not listen: the
  * composition root adds its own routes and calls `listen`.
  *
@@ -127,9 +131,10 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
         apiKey: config.apiKey,
       }),
     });
+    registerUsageRoutes(api, options.usage);
     if (config.corsOrigins.length > 0) {
       // Preflights are answered by the CORS hook; these routes only make them reachable.
-      for (const path of ["/chat", "/chat/stream", "/conversations/:id"]) {
+      for (const path of ["/chat", "/chat/stream", "/conversations/:id", "/usage", "/usage/export"]) {
         api.options(path, async (_request, reply) => reply.code(204).send());
       }
     }

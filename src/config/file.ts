@@ -36,7 +36,17 @@ const modelEntry = z.strictObject({
   max_output_tokens: z.number().int().min(1).max(1_000_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
   vision: z.boolean({ error: "accepts true or false" }).optional(),
+  price: z
+    .strictObject({
+      input: z.number().min(0, "accepts a price of 0 or more, per million tokens"),
+      output: z.number().min(0, "accepts a price of 0 or more, per million tokens"),
+      cached_input: z.number().min(0, "accepts a price of 0 or more, per million tokens").optional(),
+    })
+    .optional(),
 });
+
+const tokens = z.number().int("accepts a whole number of tokens").min(1).max(1e12).optional();
+const money = z.number().positive("accepts an amount above 0, in the currency of the prices").optional();
 
 const access = z.strictObject({
   allow_users: ids,
@@ -59,6 +69,20 @@ const file = z.strictObject({
     dms: true,
   }),
   admins: ids,
+  // `limits:` with every key commented out reads as null: no limits.
+  limits: z.preprocess(
+    (v) => v ?? {},
+    z.strictObject({
+      user_daily_tokens: tokens,
+      channel_daily_tokens: tokens,
+      user_daily_cost: money,
+      channel_daily_cost: money,
+    }),
+  ),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "accepts a three-letter currency code, like USD or EUR")
+    .default("USD"),
 });
 
 export type ConfigFile = z.infer<typeof file>;
@@ -126,6 +150,11 @@ export function readConfigFile(path: string): { file?: ConfigFile; problems: str
     if (names.has(m.name)) problems.push(`${path}: models[${i}].name: "${m.name}" is used twice`);
     names.add(m.name);
   });
+  const priced = parsed.models.some((m) => m.price);
+  for (const key of ["user_daily_cost", "channel_daily_cost"] as const) {
+    if (parsed.limits[key] !== undefined && !priced)
+      problems.push(`${path}: limits.${key}: a cost limit needs price: on the models it should count`);
+  }
   if (parsed.default_model !== undefined && !names.has(parsed.default_model)) {
     problems.push(
       `${path}: default_model: "${parsed.default_model}" is not one of models (${[...names].join(", ") || "none"})`,

@@ -5,9 +5,18 @@ import type { OtherErrorCode } from "../errors.js";
 import { bool, int, list, num, oneOf, shardCount, str, url } from "./fields.js";
 import { readConfigFile } from "./file.js";
 import { envModels, modelsOf } from "./models.js";
-import type { AccessConfig, Config, LlmConfig, ModelConfig, Provider, SlackStreaming } from "./types.js";
+import type {
+  AccessConfig,
+  Config,
+  Limits,
+  LlmConfig,
+  ModelConfig,
+  Price,
+  Provider,
+  SlackStreaming,
+} from "./types.js";
 
-export type { AccessConfig, Config, LlmConfig, ModelConfig, Provider, SlackStreaming };
+export type { AccessConfig, Config, Limits, LlmConfig, ModelConfig, Price, Provider, SlackStreaming };
 
 /**
  * What the assistant pane suggests by default (SLACK_SUGGESTED_PROMPTS, `|`-separated, "none"
@@ -175,6 +184,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
   const models = fileRead.file ? modelsOf(fileRead.file, llm, env, problems) : envModels(llm);
   if (problems.length > 0) throw new ConfigError(problems);
   const access = fileRead.file?.access;
+  const limits = fileRead.file?.limits ?? {};
 
   return {
     llm,
@@ -196,6 +206,15 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
       webMaxUploadBytes: e.WEB_MAX_UPLOAD_MB * MB,
     },
     admins: fileRead.file?.admins ?? [],
+    limits: {
+      ...(limits.user_daily_tokens !== undefined ? { userDailyTokens: limits.user_daily_tokens } : {}),
+      ...(limits.channel_daily_tokens !== undefined
+        ? { channelDailyTokens: limits.channel_daily_tokens }
+        : {}),
+      ...(limits.user_daily_cost !== undefined ? { userDailyCost: limits.user_daily_cost } : {}),
+      ...(limits.channel_daily_cost !== undefined ? { channelDailyCost: limits.channel_daily_cost } : {}),
+    },
+    currency: fileRead.file?.currency ?? "USD",
     store: {
       url: e.STORE_URL ?? DEFAULT_STORE_URL,
       maxMessages: e.MEMORY_MAX_MESSAGES,

@@ -49,6 +49,15 @@ export function modelsOf(
       maxOutputTokens: m.max_output_tokens ?? llm.maxOutputTokens,
       temperature: m.temperature ?? llm.temperature,
       vision: m.vision ?? llm.vision,
+      ...(m.price
+        ? {
+            price: {
+              input: m.price.input,
+              output: m.price.output,
+              ...(m.price.cached_input !== undefined ? { cachedInput: m.price.cached_input } : {}),
+            },
+          }
+        : {}),
     };
   });
 }

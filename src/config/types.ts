@@ -61,6 +61,30 @@ export interface ModelConfig {
   temperature: number | undefined;
   /** Whether it accepts images (a model's `vision:`; LLM_VISION for the environment's model). */
   vision: boolean;
+  /** What its tokens cost, per million (CONFIG_FILE `price:`); absent: usage is counted in tokens only. */
+  price?: Price;
+}
+
+/** A model's price per million tokens, in the operator's `currency`. */
+export interface Price {
+  input: number;
+  output: number;
+  /** Input read from the provider's prompt cache; default `input`. */
+  cachedInput?: number;
+}
+
+/**
+ * Daily limits (CONFIG_FILE `limits:`, or a place's override); absent: no limit.
+ * Days are UTC days.
+ */
+export interface Limits {
+  /** Tokens (input + output) one person may use a day, in one workspace or server. */
+  userDailyTokens?: number;
+  /** Tokens everyone together may use a day in one channel. */
+  channelDailyTokens?: number;
+  /** The same in cost (needs prices). */
+  userDailyCost?: number;
+  channelDailyCost?: number;
 }
 
 /**
@@ -88,6 +112,10 @@ export interface Config {
   access: AccessConfig;
   /** User ids (any platform) who may change settings everywhere, besides the platforms' own admins. */
   admins: string[];
+  /** The operator's daily limits; a place may override them (`/chatbot limit`). */
+  limits: Limits;
+  /** The currency of the models' prices (ISO 4217), for showing cost. Default USD. */
+  currency: string;
   store: {
     url: string;
     maxMessages: number;

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { NetworkError } from "../errors.js";
 import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
-import { type ChatMessage, textOf } from "./types.js";
+import { type ChatMessage, type ProviderUsage, textOf } from "./types.js";
 
 /** Claude through the official SDK's streaming Messages API. */
 export class AnthropicModel extends SdkModel {
@@ -18,7 +18,11 @@ export class AnthropicModel extends SdkModel {
     });
   }
 
-  protected async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
+  protected async *once(
+    messages: ChatMessage[],
+    signal: AbortSignal,
+    report: (usage: ProviderUsage) => void,
+  ): AsyncGenerator<string> {
     const { system, turns } = toAnthropic(messages);
     const stream = await this.client.messages.create(
       {
@@ -34,9 +38,18 @@ export class AnthropicModel extends SdkModel {
       { signal },
     );
     let finished = false;
-    for await (const event of stream) {
-      if (event.type === "content_block_delta" && event.delta.type === "text_delta") yield event.delta.text;
-      else if (event.type === "message_stop") finished = true;
+    const usage = new AnthropicUsage();
+    try {
+      for await (const event of stream) {
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta") yield event.delta.text;
+        else if (event.type === "message_start") usage.start(event.message.usage);
+        else if (event.type === "message_delta") usage.delta(event.usage);
+        else if (event.type === "message_stop") finished = true;
+      }
+    } finally {
+      // Also when cut short or stopped: message_start's input was used whatever happens next.
+      const reported = usage.reported();
+      if (reported) report(reported);
     }
     if (!finished) throw new NetworkError("anthropic: the stream ended before the model finished");
   }
@@ -44,6 +57,40 @@ export class AnthropicModel extends SdkModel {
 
 type Block = Anthropic.TextBlockParam | Anthropic.ImageBlockParam;
 type Turn = { role: "user" | "assistant"; content: string | Block[] };
+
+/**
+ * Anthropic reports input (apart: uncached, read from cache, written to cache)
+ * in message_start, and cumulative output in message_delta; message_start's
+ * output_tokens is a placeholder, so output counts only once a delta said it.
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
+ */
+class AnthropicUsage {
+  private input: number | undefined;
+  private cached = 0;
+  private output: number | undefined;
+
+  start(u: Anthropic.Usage): void {
+    this.cached = u.cache_read_input_tokens ?? 0;
+    this.input = u.input_tokens + this.cached + (u.cache_creation_input_tokens ?? 0);
+  }
+
+  delta(u: Anthropic.MessageDeltaUsage): void {
+    this.output = u.output_tokens;
+    // Newer API versions repeat the (cumulative) input figures here.
+    if (u.input_tokens !== null && u.input_tokens !== undefined) {
+      this.cached = u.cache_read_input_tokens ?? this.cached;
+      this.input = u.input_tokens + this.cached + (u.cache_creation_input_tokens ?? 0);
+    }
+  }
+
+  reported(): ProviderUsage | undefined {
+    if (this.input === undefined && this.output === undefined) return undefined;
+    return {
+      ...(this.input !== undefined ? { inputTokens: this.input, cachedInputTokens: this.cached } : {}),
+      ...(this.output !== undefined ? { outputTokens: this.output } : {}),
+    };
+  }
+}
 
 /**
  * Anthropic takes the system prompt as its own parameter and wants turns that

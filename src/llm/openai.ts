@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { NetworkError } from "../errors.js";
 import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
-import { type ChatMessage, textOf } from "./types.js";
+import { type ChatMessage, type ProviderUsage, textOf } from "./types.js";
 
 /** OpenAI and every OpenAI-compatible server, through the official SDK's streaming chat completions. */
 export class OpenAIModel extends SdkModel {
@@ -20,7 +20,11 @@ export class OpenAIModel extends SdkModel {
     });
   }
 
-  protected async *once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
+  protected async *once(
+    messages: ChatMessage[],
+    signal: AbortSignal,
+    report: (usage: ProviderUsage) => void,
+  ): AsyncGenerator<string> {
     // The official API prefers max_completion_tokens (required by reasoning models);
     // compatible servers (Ollama, vLLM, LM Studio) know max_tokens.
     const limit = this.options.baseUrl
@@ -31,6 +35,9 @@ export class OpenAIModel extends SdkModel {
         model: this.model,
         messages: messages.map(toOpenAI),
         stream: true,
+        // Usage arrives in one more chunk after the last (empty choices); servers that ignore it send none.
+        // @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+        stream_options: { include_usage: true },
         ...limit,
         ...(this.options.temperature === undefined ? {} : { temperature: this.options.temperature }),
       },
@@ -42,6 +49,7 @@ export class OpenAIModel extends SdkModel {
       const delta = choice?.delta?.content;
       if (delta) yield delta;
       if (choice?.finish_reason) finished = true;
+      if (chunk.usage) report(openAIUsage(chunk.usage));
     }
     // A connection cut mid-answer can end the SSE stream without an error; the answer is not whole.
     if (!finished) throw new NetworkError("openai: the stream ended before the model finished");
@@ -66,5 +74,14 @@ export function toOpenAI(m: ChatMessage): ChatCompletionMessageParam {
             image_url: { url: `data:${p.mediaType};base64,${p.data}`, detail: "auto" as const },
           },
     ),
+  };
+}
+
+/** OpenAI's usage chunk in the provider-neutral shape (prompt_tokens already includes cached ones). */
+function openAIUsage(usage: OpenAI.CompletionUsage): ProviderUsage {
+  return {
+    inputTokens: usage.prompt_tokens,
+    outputTokens: usage.completion_tokens,
+    cachedInputTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
 }

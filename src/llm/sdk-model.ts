@@ -1,6 +1,6 @@
 import { mapSdkError } from "./errors.js";
 import { resilientStream } from "./resilience.js";
-import type { ChatMessage, ChatModel, StreamOptions } from "./types.js";
+import type { ChatMessage, ChatModel, ProviderUsage, StreamOptions } from "./types.js";
 
 /** Settings shared by the models built on an official SDK. */
 export interface SdkModelOptions {
@@ -37,7 +37,8 @@ export abstract class SdkModel implements ChatModel {
   }
 
   stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {
-    return resilientStream((signal) => this.once(messages, signal), {
+    const report = options.onUsage ?? (() => undefined);
+    return resilientStream((signal) => this.once(messages, signal, report), {
       maxRetries: this.options.maxRetries,
       idleTimeoutMs: this.options.idleTimeoutMs,
       backoffMs: this.options.backoffMs,
@@ -46,6 +47,10 @@ export abstract class SdkModel implements ChatModel {
     });
   }
 
-  /** One streaming request; yields text deltas; throws the SDK's errors. */
-  protected abstract once(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<string>;
+  /** One streaming request; yields text deltas, `report`s what the provider says it used; throws the SDK's errors. */
+  protected abstract once(
+    messages: ChatMessage[],
+    signal: AbortSignal,
+    report: (usage: ProviderUsage) => void,
+  ): AsyncGenerator<string>;
 }

@@ -42,6 +42,25 @@ export interface ChatMessage {
 export interface StreamOptions {
   /** Aborting it stops the request; the iterator then throws AbortedError. */
   signal?: AbortSignal;
+  /**
+   * Called with what the provider said one request used, once per request
+   * that reported anything (also a failed or stopped one), before the stream ends
+   * when the provider sends it in time. Not called when it reported nothing.
+   */
+  onUsage?: (usage: ProviderUsage) => void;
+}
+
+/**
+ * Tokens one request used, as the provider reported them; a field is absent
+ * when the provider did not say (an OpenAI-compatible server without usage, a
+ * stream cut before its last event).
+ */
+export interface ProviderUsage {
+  /** Every input token, cached ones included (OpenAI prompt_tokens; Anthropic input + cache read + cache write). */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Of the input, read from the provider's prompt cache (billed lower). */
+  cachedInputTokens?: number;
 }
 
 /**

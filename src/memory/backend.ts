@@ -4,6 +4,7 @@ import KeyvPostgres from "@keyv/postgres";
 import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
+import { type Counters, countersFor } from "./counters.js";
 import { redisWindows } from "./windows.js";
 
 /**
@@ -31,6 +32,8 @@ export interface Coordination {
   readonly atomic: AtomicOps;
   /** Sliding windows counted for every process at once; absent where the backend has none. */
   readonly windows?: SharedWindows;
+  /** Numeric counters with atomic adds (usage), in every backend (src/memory/counters.ts). */
+  readonly counters: Counters;
 }
 
 /** Sliding windows of grants kept in the backend, shared by every process (edit budgets across replicas). */
@@ -195,14 +198,14 @@ interface RedisLike {
 function withKeyv(
   kind: Backend["kind"],
   adapter: KeyvStoreAdapter & { disconnect?: () => Promise<void> },
-  coordination: Coordination,
+  coordination: Omit<Coordination, "counters">,
   purgeExpired: () => Promise<number>,
 ): Backend {
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
   return {
     kind,
     keyv,
-    coordination,
+    coordination: { ...coordination, counters: countersFor(kind, adapter) },
     purgeExpired,
     close: async () => {
       try {

@@ -1,4 +1,14 @@
 import type { Access } from "./access.js";
+import {
+  describeLimit,
+  isCostLimit,
+  LIMIT_KEYS,
+  LIMIT_NAMES,
+  type LimitKey,
+  limitKeyNamed,
+  parseLimitValue,
+  raisesLimit,
+} from "./limits.js";
 import type { Actor, Place, Scope } from "./place.js";
 import type { PlaceSettings, Resolved, SettingKey, Source } from "./settings.js";
 
@@ -10,8 +20,8 @@ import type { PlaceSettings, Resolved, SettingKey, Source } from "./settings.js"
 export type SettingsCommand =
   | { kind: "show" }
   | { kind: "help"; problem?: string }
-  /** `value` undefined: clear, so the wider scope's value applies again. */
-  | { kind: "set"; key: SettingKey; value: string | boolean | undefined; scope: Scope };
+  /** `value` undefined: clear, so the wider scope's value applies again; null: no limit here. */
+  | { kind: "set"; key: SettingKey; value: string | boolean | number | null | undefined; scope: Scope };
 
 /** The names people type and read (`reply-to-all`), for each setting. */
 export const SETTING_NAMES: Record<SettingKey, string> = {
@@ -19,6 +29,7 @@ export const SETTING_NAMES: Record<SettingKey, string> = {
   prompt: "prompt",
   replyToAll: "reply-to-all",
   memory: "memory",
+  ...LIMIT_NAMES,
 };
 
 /** The longest prompt a place may set (characters). */
@@ -31,6 +42,7 @@ const USAGE = [
   "• prompt <text> (or clear): the system prompt, the bot's persona here",
   "• reply-to-all on|off|clear: answer every message in this channel, without a mention",
   "• memory on|off|clear: remember conversations here",
+  "• limit user-tokens|channel-tokens|user-cost|channel-cost <amount>|none|clear: a daily limit here (UTC days)",
 ].join("\n");
 
 /**
@@ -64,6 +76,17 @@ export function parseSettingsCommand(text: string): SettingsCommand {
       const value = onOff(args[0]);
       if (value === "bad" || args.length !== 1)
         return { kind: "help", problem: `Say \`${SETTING_NAMES[key]} on\`, \`off\` or \`clear\`.` };
+      return { kind: "set", key, value, scope };
+    }
+    case "limit": {
+      const key = limitKeyNamed(args[0] ?? "");
+      const value = key && args.length === 2 ? parseLimitValue(key, args[1] ?? "") : "bad";
+      if (!key || value === "bad")
+        return {
+          kind: "help",
+          problem:
+            "Say which limit and how much: `limit user-tokens 20000`, `limit channel-cost 5`, `limit user-tokens none` or `clear`.",
+        };
       return { kind: "set", key, value, scope };
     }
     default:
@@ -108,15 +131,42 @@ export async function runSettingsCommand(
   if (key === "prompt" && typeof value === "string" && value.length > MAX_PROMPT_CHARS) {
     return `That prompt is ${value.length} characters; the most a place may set is ${MAX_PROMPT_CHARS}.`;
   }
+  if (isLimit(key)) {
+    const refused = limitRefusal(key, value as number | null | undefined, actor, deps);
+    if (refused) return refused;
+  }
   await deps.settings.set(place, scope, key, value as never, actor);
   const where = scope === "channel" ? `<#${place.channel}>` : "this workspace";
   const name = SETTING_NAMES[key];
   if (value === undefined) return `Cleared ${name} for ${where}: it now follows the wider setting.`;
-  return `Set ${name} for ${where} to ${shown(key, value)}. It applies from the next message.`;
+  const currency = deps.settings.defaults.currency ?? "USD";
+  return `Set ${name} for ${where} to ${shown(key, value, currency)}. It applies from the next message.`;
 }
 
-function shown(key: SettingKey, value: string | boolean): string {
+function isLimit(key: SettingKey): key is LimitKey {
+  return (LIMIT_KEYS as readonly string[]).includes(key);
+}
+
+/** Why this actor may not set this limit here, or undefined when they may. */
+function limitRefusal(
+  key: LimitKey,
+  value: number | null | undefined,
+  actor: Actor,
+  deps: { settings: PlaceSettings; access: Access },
+): string | undefined {
+  const { defaults } = deps.settings;
+  if (isCostLimit(key) && value !== undefined && !defaults.priced)
+    return "No model has a price in the bot's config file, so it counts no cost: a cost limit would never apply. Nothing was changed.";
+  if (value === undefined || deps.access.isOperatorAdmin(actor.id)) return undefined;
+  if (!raisesLimit(key, value, defaults.limits ?? {})) return undefined;
+  const operator = describeLimit(key, defaults.limits?.[key], defaults.currency ?? "USD");
+  return `Only the admins the bot's operator listed can set ${LIMIT_NAMES[key]} above the bot's default (${operator}), or to none. Nothing was changed.`;
+}
+
+function shown(key: SettingKey, value: string | boolean | number | null, currency: string): string {
+  if (isLimit(key)) return describeLimit(key, typeof value === "number" ? value : undefined, currency);
   if (typeof value === "boolean") return value ? "on" : "off";
+  if (typeof value !== "string") return String(value);
   return key === "prompt" ? `"${value.length > 200 ? `${value.slice(0, 200)}…` : value}"` : value;
 }
 
@@ -133,9 +183,12 @@ function describe(resolved: Resolved, place: Place, settings: PlaceSettings): st
   const lines = [
     `Settings in ${here}:`,
     line("model", resolved.model ?? "none configured"),
-    line("prompt", shown("prompt", resolved.prompt)),
+    line("prompt", shown("prompt", resolved.prompt, "")),
     line("replyToAll", resolved.replyToAll ? "on" : "off"),
     line("memory", resolved.memory ? "on" : "off"),
+    ...LIMIT_KEYS.map((key) =>
+      line(key, describeLimit(key, resolved.limits[key], settings.defaults.currency ?? "USD")),
+    ),
   ];
   if (resolved.unknownModel)
     lines.push(

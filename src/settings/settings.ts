@@ -1,5 +1,7 @@
+import type { Limits } from "../config/index.js";
 import type { Logger } from "../log.js";
 import type { StateStore } from "../memory/index.js";
+import { LIMIT_KEYS, type LimitKey } from "./limits.js";
 import { type Actor, type Place, type Scope, scopeKey } from "./place.js";
 
 /** What can be set per place. Absent: inherited from the wider scope, then the operator's default. */
@@ -12,6 +14,11 @@ export interface SettingValues {
   replyToAll?: boolean;
   /** Keep memory: false answers each message on its own and stores nothing. */
   memory?: boolean;
+  /** Daily limits over the operator's (src/settings/limits.ts); null: no limit here. */
+  userDailyTokens?: number | null;
+  channelDailyTokens?: number | null;
+  userDailyCost?: number | null;
+  channelDailyCost?: number | null;
 }
 
 export type SettingKey = keyof SettingValues;
@@ -25,6 +32,8 @@ export interface Resolved {
   prompt: string;
   replyToAll: boolean;
   memory: boolean;
+  /** The daily limits in effect here (the place's, else the operator's); absent: none. */
+  limits: Limits;
   sources: Record<SettingKey, Source>;
   /** A model set for this place that the operator no longer lists (the default is used instead). */
   unknownModel?: string;
@@ -37,6 +46,12 @@ export interface Defaults {
   prompt: string;
   /** The names a setting may choose from. */
   models: string[];
+  /** The operator's daily limits (CONFIG_FILE `limits:`); default none. */
+  limits?: Limits;
+  /** The currency prices and cost limits are in (CONFIG_FILE `currency:`); default USD. */
+  currency?: string;
+  /** Some model has a price, so cost is counted (and cost limits can apply). */
+  priced?: boolean;
 }
 
 /** Settings outlive conversations; the store wants an expiry, so a long one. */
@@ -73,12 +88,22 @@ export class PlaceSettings {
     const [replyToAll, replyFrom] = pick("replyToAll");
     const [memory, memoryFrom] = pick("memory");
     const known = model === undefined || this.defaults.models.includes(model);
+    const limits: Limits = {};
+    const limitSources = {} as Record<LimitKey, Source>;
+    for (const key of LIMIT_KEYS) {
+      const [value, from] = pick(key);
+      limitSources[key] = from;
+      const applies = value === undefined ? this.defaults.limits?.[key] : (value ?? undefined);
+      if (applies !== undefined) limits[key] = applies;
+    }
     return {
       model: known ? (model ?? this.defaults.model) : this.defaults.model,
       prompt: prompt ?? this.defaults.prompt,
       replyToAll: replyToAll ?? false,
       memory: memory ?? true,
+      limits,
       sources: {
+        ...limitSources,
         model: known ? modelFrom : "default",
         prompt: promptFrom,
         replyToAll: replyFrom,
@@ -122,8 +147,9 @@ export class PlaceSettings {
             ...(scope === "channel" ? { channel: place.channel } : {}),
           },
           what: key,
-          old: before[key] ?? null,
-          new: value ?? null,
+          // A limit set to "none" is stored as null; the audit line says so rather than look cleared.
+          old: before[key] === null ? "none" : (before[key] ?? null),
+          new: value === null ? "none" : (value ?? null),
         },
       },
       `settings: ${actor.name} set ${key} for the ${scope}`,

@@ -1,13 +1,13 @@
 import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from "../attachments/index.js";
 import {
   AbortedError,
-  ChatError,
+  type ChatError,
   NotConfiguredError,
   NothingToRegenerateError,
   toChatError,
   UnavailableError,
 } from "../errors.js";
-import { type ChatMessage, type ChatModel, Models } from "../llm/index.js";
+import { type ChatMessage, type ChatModel, Models, type ProviderUsage } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
   type ConversationStore,
@@ -21,52 +21,18 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
+import type { UsageMeter } from "../usage/index.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
-import { logStoreFailure } from "./failure.js";
 import { toModelMessages } from "./history.js";
+import { abortReason, failedWith, openTurn, turnStats } from "./lifecycle.js";
 import type { ModelCallLimiter } from "./model-calls.js";
-import { startPartialAnswer } from "./partial.js";
+import type { BotOptions } from "./options.js";
 import { KeyedQueue } from "./queue.js";
+import { keepPartialAnswer, rememberAnswer, rememberQuestion, reopenQuestion } from "./remember.js";
 import type { Incoming, ReplyOptions, Turn, TurnStats } from "./types.js";
+import { checkLimits, countUsage } from "./usage.js";
 
-export interface BotOptions {
-  /**
-   * The models turns may use, by name. None (or no default): every turn fails
-   * with `notConfiguredMessage`.
-   */
-  models?: Models;
-  /** One model instead of `models` (a one-model bot; tests): null means none configured. */
-  model?: ChatModel | null;
-  /** With `model`: its input budget (system prompt + history) in tokens. */
-  contextTokens?: number;
-  store: ConversationStore;
-  log: Logger;
-  /** The system prompt where a place sets none (and every prompt, without `settings`). */
-  systemPrompt: string;
-  /**
-   * Per-place settings (model, prompt, memory) read for each turn whose
-   * Incoming names its place. Absent: the operator's defaults everywhere.
-   */
-  settings?: PlaceSettings;
-  /**
-   * Serializes turns of one conversation across replicas (src/replicas/).
-   * Absent: in this process only, which is all a single SQLite process needs.
-   */
-  lock?: TurnLock;
-  /** Default: the provider's tokenizer (src/memory/tokens.ts). */
-  countTokens?: TokenCounter;
-  /** Default NO_MODEL_HELP. */
-  notConfiguredMessage?: string;
-  /** How much of a message's files is read (ATTACHMENT_*); default DEFAULT_ATTACHMENT_LIMITS. */
-  attachments?: AttachmentLimits;
-  onTurn?: (stats: TurnStats) => void;
-  /** The cap on model calls at once across every surface (src/turn/model-calls.ts). Absent: no cap. */
-  modelCalls?: ModelCallLimiter;
-  /** Shortest time between two writes of a streaming answer's text to the store (ms; default 1,000). */
-  partialSaveMs?: number;
-  /** Injected for tests. */
-  now?: () => number;
-}
+export type { BotOptions };
 
 /**
  * The core: one conversation turn at a time per conversation. Adapters call
@@ -94,7 +60,8 @@ export class Bot {
   private readonly queue = new KeyedQueue();
   private readonly lock: TurnLock | undefined;
   private readonly modelCalls: ModelCallLimiter | undefined;
-  private readonly partialSaveMs: number;
+  private readonly partialOptions: { saveEveryMs: number; now: () => number; log: Logger };
+  private readonly usage: UsageMeter | undefined;
   /** Aborts every turn at once (shutdown). */
   private readonly stopAll = new AbortController();
   private running = 0;
@@ -123,8 +90,9 @@ export class Bot {
     this.onTurn = options.onTurn;
     this.lock = options.lock;
     this.modelCalls = options.modelCalls;
-    this.partialSaveMs = options.partialSaveMs ?? 1_000;
+    this.usage = options.usage;
     this.now = options.now ?? Date.now;
+    this.partialOptions = { saveEveryMs: options.partialSaveMs ?? 1_000, now: this.now, log: this.log };
   }
 
   /** The default model, or null when none is configured. */
@@ -165,18 +133,24 @@ export class Bot {
   ): AsyncGenerator<StreamItem, void, undefined> {
     const turn = this.begin(incoming, signal);
     try {
+      const limitsChecked = checkLimits(this.usage, turn);
       await this.applySettings(turn);
+      await limitsChecked();
       await this.waitForTurn(turn);
       await readFiles(turn, this.attachmentLimits);
       await this.waitForModelCall(turn);
       options.onStart?.();
-      await (incoming.again ? this.reopenQuestion(turn) : this.rememberQuestion(turn));
+      await (incoming.again
+        ? reopenQuestion(this.store, turn)
+        : rememberQuestion(this.store, turn, this.now()));
       const messages = await this.prompt(turn);
-      await this.keepPartialAnswer(turn);
+      await keepPartialAnswer(this.store, turn, this.partialOptions);
       yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
-      await this.rememberAnswer(turn, false);
+      const counted = this.countUsage(turn);
+      await rememberAnswer(this.store, turn, false, this.now());
+      for (const text of await counted) yield { type: "notice", text };
     } catch (err) {
-      throw this.failed(turn, err);
+      throw failedWith(turn, err, this.log);
     } finally {
       await this.end(turn);
     }
@@ -230,30 +204,12 @@ export class Bot {
     const model = this.models.default;
     if (!model) throw new NotConfiguredError(this.notConfiguredMessage);
     if (this.draining) throw new UnavailableError();
-    const controller = new AbortController();
-    const onCallerAbort = () => controller.abort(signal?.reason);
-    const onStopAll = () => controller.abort(this.stopAll.signal.reason);
-    if (signal?.aborted) onCallerAbort();
-    else signal?.addEventListener("abort", onCallerAbort, { once: true });
-    if (this.stopAll.signal.aborted) onStopAll();
-    else this.stopAll.signal.addEventListener("abort", onStopAll, { once: true });
     this.running++;
-    const detach = () => {
-      signal?.removeEventListener("abort", onCallerAbort);
-      this.stopAll.signal.removeEventListener("abort", onStopAll);
-    };
-    return {
-      incoming,
+    return openTurn(incoming, signal, this.stopAll.signal, {
       model,
       prompt: this.systemPrompt,
-      memory: true,
-      controller,
-      detach,
-      startedAt: this.now(),
-      text: "",
-      deltas: 0,
-      answered: false,
-    };
+      now: this.now(),
+    });
   }
 
   /** The place's model, prompt and memory setting (one store round trip), when it has settings. */
@@ -264,6 +220,7 @@ export class Bot {
     turn.model = (resolved.model ? this.models.get(resolved.model) : undefined) ?? turn.model;
     turn.prompt = resolved.prompt;
     turn.memory = resolved.memory;
+    turn.limits = resolved.limits;
   }
 
   /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
@@ -283,27 +240,6 @@ export class Bot {
     turn.releaseModelCall = await this.modelCalls?.acquire(turn.controller.signal);
   }
 
-  /** Stores the place's earlier messages (into an empty conversation only), then the question. */
-  private async rememberQuestion(turn: Turn): Promise<void> {
-    if (!turn.memory) return;
-    const { conversationId, context, text, author } = turn.incoming;
-    if (context?.length && !(await this.store.exists(conversationId))) {
-      for (const m of context) await this.store.append(conversationId, m);
-    }
-    const question = { role: "user", text, author, at: this.now(), filesText: turn.filesText } as const;
-    turn.generation = await this.store.append(conversationId, question, { attachments: turn.attachments });
-  }
-
-  /** Regenerate: takes back the last answer, so the stored question is answered again. */
-  private async reopenQuestion(turn: Turn): Promise<void> {
-    turn.generation = await this.store.dropLastAnswer(turn.incoming.conversationId);
-    if (turn.generation === undefined) {
-      const err = new NothingToRegenerateError();
-      turn.error = err.code;
-      throw err;
-    }
-  }
-
   /**
    * The system prompt and the newest history (kept images too, while they
    * fit) that fits the model's context budget. Without memory: the place's
@@ -321,19 +257,13 @@ export class Bot {
     return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
   }
 
-  /** The answer is stored (incomplete) from now on and kept up to date as it streams; see partial.ts. */
-  private async keepPartialAnswer(turn: Turn): Promise<void> {
-    if (!turn.memory) return;
-    const started = await startPartialAnswer(this.store, turn, this.partialSaveMs, this.now, this.log);
-    turn.slot = started?.slot;
-    turn.partial = started?.writer;
-  }
-
   private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
     const signal = turn.controller.signal;
     const callStarted = this.now();
+    turn.sent = messages;
+    const onUsage = (usage: ProviderUsage) => turn.reported.push(usage);
     try {
-      for await (const delta of turn.model.model.stream(messages, { signal })) {
+      for await (const delta of turn.model.model.stream(messages, { signal, onUsage })) {
         if (delta.length === 0) continue;
         turn.firstTokenMs ??= this.now() - callStarted;
         turn.text += delta;
@@ -342,6 +272,7 @@ export class Bot {
         yield delta;
       }
       if (signal.aborted) throw abortReason(signal);
+      turn.streamEnded = true;
     } catch (err) {
       const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
       turn.error = chatError.code;
@@ -352,73 +283,39 @@ export class Bot {
   }
 
   /**
-   * Stores the answer, only into the generation the question went into (after a
-   * /reset meanwhile, the answer is dropped). `incomplete`: failed, stopped, or
-   * the consumer stopped reading; what the user saw (maybe nothing) is kept,
-   * marked, so history shows the question was not fully answered.
+   * Counts the turn's tokens and cost (beside storing the answer); resolves
+   * to the notice of a daily limit it took past 80 % or 100 %, shown under
+   * the answer and never stored. Never rejects.
    */
-  private async rememberAnswer(turn: Turn, incomplete: boolean): Promise<void> {
-    if (!turn.memory) {
-      turn.answered = true;
-      return;
-    }
-    const { conversationId } = turn.incoming;
-    const answer = {
-      role: "assistant" as const,
-      text: turn.text,
-      at: this.now(),
-      ...(incomplete ? { incomplete: true } : {}),
-    };
-    await turn.partial?.settle();
-    if (turn.slot) await this.store.rewrite(conversationId, turn.slot, answer);
-    else await this.store.append(conversationId, answer, { ifGeneration: turn.generation });
-    turn.answered = true;
+  private countUsage(turn: Turn): Promise<string[]> {
+    return countUsage(
+      this.usage,
+      turn,
+      this.countTokens ?? tokenCounterFor(turn.model.model.provider),
+      this.log,
+    );
   }
 
-  /** The ChatError a failed turn ends with, noted for its log line (a store failure gets its own). */
-  private failed(turn: Turn, err: unknown): ChatError {
-    const signal = turn.controller.signal;
-    const chatError =
-      err instanceof ChatError || !signal.aborted ? toChatError(err) : abortReason(signal, err);
-    turn.error ??= chatError.code;
-    logStoreFailure(this.log, turn.incoming.conversationId, chatError);
-    return chatError;
-  }
-
-  /** Keeps a partial answer, releases the conversation, logs and reports the turn. */
+  /** Keeps a partial answer, counts what it used, releases the conversation, logs and reports the turn. */
   private async end(turn: Turn): Promise<void> {
     const { conversationId } = turn.incoming;
     turn.releaseModelCall?.();
     if (!turn.answered && turn.generation !== undefined) {
       turn.error ??= "aborted";
-      await this.rememberAnswer(turn, true).catch((e) =>
+      await rememberAnswer(this.store, turn, true, this.now()).catch((e) =>
         this.log.error({ err: e, conversationId }, "could not store a partial answer"),
       );
     }
+    // A failed or stopped turn used tokens too (no notice: its answer is already closed).
+    await this.countUsage(turn);
     await turn.lease
       ?.release()
       .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
     turn.release?.();
     turn.detach();
     this.running--;
-    const stats: TurnStats = {
-      conversationId,
-      platform: turn.incoming.platform ?? conversationId.split(":")[0] ?? "unknown",
-      provider: turn.model.model.provider,
-      model: turn.model.model.model,
-      modelName: turn.model.name,
-      timeToFirstTokenMs: turn.firstTokenMs,
-      durationMs: this.now() - turn.startedAt,
-      deltas: turn.deltas,
-      chars: turn.text.length,
-      error: turn.error,
-    };
+    const stats = turnStats(turn, this.now());
     this.log.info({ turn: stats }, turn.error ? `turn failed: ${turn.error}` : "turn done");
     this.onTurn?.(stats);
   }
-}
-
-/** The ChatError an aborted signal carries, or a plain AbortedError. */
-function abortReason(signal: AbortSignal, cause?: unknown): ChatError {
-  return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
 }

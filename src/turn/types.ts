@@ -1,8 +1,10 @@
 import type { IncomingFile } from "../attachments/index.js";
-import type { NamedModel } from "../llm/index.js";
+import type { Limits } from "../config/index.js";
+import type { ChatMessage, NamedModel, ProviderUsage } from "../llm/index.js";
 import type { Author, MessageSlot, NewAttachment, StoredMessage } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
 import type { Place } from "../settings/index.js";
+import type { TurnUsage } from "../usage/index.js";
 import type { PartialAnswerWriter } from "./partial.js";
 
 /** One user message as an adapter hands it to the core. */
@@ -56,6 +58,8 @@ export interface TurnStats {
   chars: number;
   /** ChatError code when the turn failed. */
   error: string | undefined;
+  /** Tokens (and cost) the turn used; absent when nothing was counted (refused before the model ran). */
+  usage?: TurnUsage;
 }
 
 /** One turn's state from start to end; see Bot.reply. */
@@ -91,4 +95,15 @@ export interface Turn {
   slot?: MessageSlot;
   /** Keeps the answer so far in the store (coalesced). */
   partial?: PartialAnswerWriter;
+  /** The place's daily limits (its settings); absent: the operator's. */
+  limits?: Limits;
+  /** The messages sent to the model (for a tokenizer estimate when the provider reports no usage). */
+  sent?: ChatMessage[];
+  /** What the provider reported each request used. */
+  reported: ProviderUsage[];
+  /** The model's stream ended normally. */
+  streamEnded?: boolean;
+  /** Usage was counted (once per turn). */
+  counted?: boolean;
+  usage?: TurnUsage;
 }

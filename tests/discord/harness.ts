@@ -82,6 +82,7 @@ export async function startHarness(
     turns: testBot.turns,
     settings: testBot.settings,
     access: testBot.access,
+    usage: testBot.usage,
     config,
     cursor: CURSOR,
     log: collectingLogger(logs),

@@ -132,23 +132,24 @@ describe("/reset registration", () => {
     discord = await FakeDiscord.start();
     const { world } = discord;
     const config = discordConfig(discord, { guildId: world.guildId });
-    const { bot, turns, settings, access, close } = await makeTestBot();
+    const { bot, turns, settings, access, usage, close } = await makeTestBot();
     try {
       const first = await startDiscord({
         bot,
         turns,
         settings,
         access,
+        usage,
         config,
         cursor: "▌",
         log: silentLogger(),
       });
       await first.stop(0);
       const global = discord.commands.get("global")!;
-      expect(global.map((c) => c.name)).toEqual(["reset", "config"]);
+      expect(global.map((c) => c.name)).toEqual(["reset", "config", "usage"]);
       // Works in servers (0) and in DMs with the bot (1).
       expect([...global[0].contexts].sort()).toEqual([0, 1]);
-      expect(discord.commands.get(world.guildId)!.map((c) => c.name)).toEqual(["reset", "config"]);
+      expect(discord.commands.get(world.guildId)!.map((c) => c.name)).toEqual(["reset", "config", "usage"]);
       const puts = () =>
         discord.calls.filter((c) => c.method === "PUT" && c.path.endsWith("/commands")).length;
       expect(puts()).toBe(2);
@@ -158,6 +159,7 @@ describe("/reset registration", () => {
         turns,
         settings,
         access,
+        usage,
         config,
         cursor: "▌",
         log: silentLogger(),
@@ -172,6 +174,7 @@ describe("/reset registration", () => {
         turns,
         settings,
         access,
+        usage,
         config,
         cursor: "▌",
         log: silentLogger(),

@@ -217,7 +217,7 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the Message Content intent must be enabled", async () => {
     discord = await FakeDiscord.start({ messageContentAllowed: false });
-    const { bot, turns, settings, access, close } = await makeTestBot();
+    const { bot, turns, settings, access, usage, close } = await makeTestBot();
     const logs: LogLine[] = [];
     try {
       const started = startDiscord({
@@ -225,6 +225,7 @@ describe("Discord start-up failures", () => {
         turns,
         settings,
         access,
+        usage,
         config: discordConfig(discord),
         cursor: CURSOR,
         log: collectingLogger(logs),
@@ -245,7 +246,7 @@ describe("Discord start-up failures", () => {
 
   it("says plainly that the token is wrong", async () => {
     discord = await FakeDiscord.start();
-    const { bot, turns, settings, access, close } = await makeTestBot();
+    const { bot, turns, settings, access, usage, close } = await makeTestBot();
     try {
       const config = { ...discordConfig(discord), token: "not-the-token" };
       const err = await startDiscord({
@@ -253,6 +254,7 @@ describe("Discord start-up failures", () => {
         turns,
         settings,
         access,
+        usage,
         config,
         cursor: CURSOR,
         log: collectingLogger([]),

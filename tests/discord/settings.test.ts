@@ -52,6 +52,7 @@ describe("Discord: /config and who may use the bot", () => {
       "prompt",
       "reply-to-all",
       "memory",
+      "limit",
     ]);
     const model = registered.options.find((o) => o.name === "model")!;
     expect(model.options![0]!.choices!.map((c) => c.value)).toEqual(["gpt-test", "claude-test", "clear"]);

@@ -149,7 +149,7 @@ describe("two Discord shards sharing Redis", () => {
     ]);
     // /reset is per application: one shard registers it, not every one.
     expect(discord.callsTo("GET", /^\/applications\/\d+\/commands$/)).toHaveLength(1);
-    expect(discord.commands.get("global")?.map((c) => c.name)).toEqual(["reset", "config"]);
+    expect(discord.commands.get("global")?.map((c) => c.name)).toEqual(["reset", "config", "usage"]);
   });
 
   it("answers a mention in each guild exactly once, by the shard that holds the guild, and DMs on shard 0", async (ctx) => {

@@ -1,15 +1,17 @@
 import type { ServerResponse } from "node:http";
-import { FakeLlmServer, lastUserText } from "./llm-server.js";
+import { FakeLlmServer, type FakeRequestBody, type FakeUsage, lastUserText } from "./llm-server.js";
 
 /**
  * A fake Anthropic Messages server: `POST /v1/messages` with `stream: true`
  * answers the real event sequence (message_start, content_block_start, ping,
  * content_block_delta..., content_block_stop, message_delta, message_stop).
+ * Usage is where the real API puts it: input (uncached, cache read, cache
+ * write) in message_start, cumulative output in message_delta.
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  */
 export class FakeAnthropic extends FakeLlmServer {
   protected path = "/v1/messages";
   private id = 0;
-  private deltas = 0;
 
   private constructor() {
     super((body) => ({ text: `You said: ${lastUserText(body)}` }));
@@ -26,9 +28,8 @@ export class FakeAnthropic extends FakeLlmServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  protected writeStart(res: ServerResponse, body: { model?: string }): void {
+  protected writeStart(res: ServerResponse, body: FakeRequestBody, usage: FakeUsage | undefined): void {
     this.id++;
-    this.deltas = 0;
     this.event(res, "message_start", {
       type: "message_start",
       message: {
@@ -39,7 +40,12 @@ export class FakeAnthropic extends FakeLlmServer {
         model: body.model ?? "fake",
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 10, output_tokens: 1 },
+        usage: {
+          input_tokens: usage?.inputTokens ?? 0,
+          cache_creation_input_tokens: usage?.cacheWriteTokens ?? 0,
+          cache_read_input_tokens: usage?.cachedInputTokens ?? 0,
+          output_tokens: 1,
+        },
       },
     });
     this.event(res, "content_block_start", {
@@ -51,7 +57,6 @@ export class FakeAnthropic extends FakeLlmServer {
   }
 
   protected writeDelta(res: ServerResponse, text: string): void {
-    this.deltas++;
     this.event(res, "content_block_delta", {
       type: "content_block_delta",
       index: 0,
@@ -59,12 +64,12 @@ export class FakeAnthropic extends FakeLlmServer {
     });
   }
 
-  protected writeEnd(res: ServerResponse): void {
+  protected writeEnd(res: ServerResponse, usage: FakeUsage | undefined): void {
     this.event(res, "content_block_stop", { type: "content_block_stop", index: 0 });
     this.event(res, "message_delta", {
       type: "message_delta",
       delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { output_tokens: this.deltas },
+      usage: { output_tokens: usage?.outputTokens ?? 0 },
     });
     this.event(res, "message_stop", { type: "message_stop" });
   }

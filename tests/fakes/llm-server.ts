@@ -25,6 +25,44 @@ export interface FakeReply {
   onDelta?: (index: number, atMs: number) => void;
   /** Called when the client closes the connection before the answer ended. */
   onClientClose?: (atMs: number) => void;
+  /**
+   * What the provider reports the request used. Default: input counted from
+   * the request (FakeUsage), output one token per delta sent, nothing cached.
+   * false: no usage at all, as some OpenAI-compatible servers answer.
+   */
+  usage?: false | Partial<FakeUsage>;
+}
+
+/** Tokens as a fake provider reports them, in Anthropic's split (OpenAI's prompt_tokens is the sum of the three). */
+export interface FakeUsage {
+  /** Uncached input tokens. */
+  inputTokens: number;
+  /** Input read from the prompt cache. */
+  cachedInputTokens: number;
+  /** Input written to the prompt cache (Anthropic). */
+  cacheWriteTokens: number;
+  outputTokens: number;
+}
+
+/** The fields of a request body the fakes read; the rest is whatever the SDK sent. */
+export interface FakeRequestBody {
+  model?: string;
+  system?: unknown;
+  messages?: Array<{ role: string; content: unknown }>;
+  stream_options?: { include_usage?: boolean };
+}
+
+/** A stand-in tokenizer: 4 tokens per message plus one per 4 characters of its text. */
+export function fakeInputTokens(body: FakeRequestBody | undefined): number {
+  const messages: Array<{ content: unknown }> = body?.messages ?? [];
+  const text = (c: unknown): string =>
+    typeof c === "string"
+      ? c
+      : Array.isArray(c)
+        ? c.map((p: { text?: string }) => p.text ?? "").join("")
+        : "";
+  const system = body?.system === undefined ? [] : [{ content: body.system }];
+  return [...system, ...messages].reduce((n, m) => n + 4 + Math.ceil(text(m.content).length / 4), 0);
 }
 
 export interface RecordedRequest {
@@ -62,6 +100,10 @@ export type Responder = (body: any, request: RecordedRequest) => FakeReply;
  */
 export abstract class FakeLlmServer {
   readonly requests: RecordedRequest[] = [];
+  /** The usage each finished answer reported, in order (none for a server without usage). */
+  readonly usageReported: FakeUsage[] = [];
+  /** False: like an OpenAI-compatible server that never reports usage. */
+  sendsUsage = true;
   /** Requests whose client closed the connection before the answer ended. */
   clientAborts = 0;
   private responder: Responder;
@@ -100,9 +142,14 @@ export abstract class FakeLlmServer {
   }
 
   protected abstract path: string;
-  protected abstract writeStart(res: ServerResponse, body: any): void;
+  /** `usage`: what this answer reports (its output is a guess until writeEnd), or undefined for none. */
+  protected abstract writeStart(
+    res: ServerResponse,
+    body: FakeRequestBody,
+    usage: FakeUsage | undefined,
+  ): void;
   protected abstract writeDelta(res: ServerResponse, text: string): void;
-  protected abstract writeEnd(res: ServerResponse): void;
+  protected abstract writeEnd(res: ServerResponse, usage: FakeUsage | undefined, body: FakeRequestBody): void;
   protected abstract errorBody(status: number): unknown;
   /** A request the provider refuses as invalid (400): the reason, or undefined when it is fine. */
   protected invalid(_body: unknown): { status: number; body: unknown } | undefined {
@@ -111,7 +158,7 @@ export abstract class FakeLlmServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    const body = jsonOr(raw);
+    const body = (jsonOr(raw) ?? {}) as FakeRequestBody;
     const recorded: RecordedRequest = {
       path: req.url ?? "",
       body,
@@ -155,8 +202,9 @@ export abstract class FakeLlmServer {
       "cache-control": "no-cache",
       connection: "keep-alive",
     });
-    this.writeStart(res, body);
     const deltas = reply.chunks ?? toDeltas(reply.text ?? "");
+    const usage = this.usageOf(reply, body, deltas.length);
+    this.writeStart(res, body, usage);
     for (let i = 0; i < deltas.length; i++) {
       if (closed) return;
       if (reply.cutAfterChunks !== undefined && i >= reply.cutAfterChunks) {
@@ -175,8 +223,27 @@ export abstract class FakeLlmServer {
     if (closed) return;
     if (reply.stallAfterChunks !== undefined && reply.stallAfterChunks >= deltas.length) return;
     ended = true;
-    this.writeEnd(res);
+    this.writeEnd(res, usage, body);
+    if (usage && this.reportsUsage(body)) this.usageReported.push(usage);
     res.end();
+  }
+
+  /** Whether this request gets usage at all (OpenAI: only when it asked with stream_options). */
+  protected reportsUsage(_body: FakeRequestBody): boolean {
+    return true;
+  }
+
+  private usageOf(reply: FakeReply, body: FakeRequestBody, deltas: number): FakeUsage | undefined {
+    if (!this.sendsUsage || reply.usage === false) return undefined;
+    const cachedInputTokens = reply.usage?.cachedInputTokens ?? 0;
+    const cacheWriteTokens = reply.usage?.cacheWriteTokens ?? 0;
+    return {
+      inputTokens:
+        reply.usage?.inputTokens ?? Math.max(0, fakeInputTokens(body) - cachedInputTokens - cacheWriteTokens),
+      cachedInputTokens,
+      cacheWriteTokens,
+      outputTokens: reply.usage?.outputTokens ?? deltas,
+    };
   }
 }
 

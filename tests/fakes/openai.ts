@@ -1,17 +1,23 @@
 import type { ServerResponse } from "node:http";
-import { FakeLlmServer, lastUserText } from "./llm-server.js";
+import { FakeLlmServer, type FakeRequestBody, type FakeUsage, lastUserText } from "./llm-server.js";
 
 export type { FakeReply } from "./llm-server.js";
 
 /**
  * A fake OpenAI Chat Completions server: `POST /v1/chat/completions` with
  * `stream: true` answers `chat.completion.chunk` SSE events ending in
- * `data: [DONE]`, as the real API does. Errors use OpenAI's error body.
+ * `data: [DONE]`, as the real API does. Asked with `stream_options:
+ * {include_usage: true}`, every chunk carries `usage: null` and one more
+ * chunk with no choices carries the usage before `[DONE]` (unless
+ * `sendsUsage` is false: a compatible server that reports none). Errors use
+ * OpenAI's error body.
+ * @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
  */
 export class FakeOpenAI extends FakeLlmServer {
   protected path = "/chat/completions";
   private id = 0;
   private model = "";
+  private withUsage = false;
 
   private constructor() {
     super((body) => ({ text: `You said: ${lastUserText(body)}` }));
@@ -28,9 +34,10 @@ export class FakeOpenAI extends FakeLlmServer {
     return `http://127.0.0.1:${this.port}/v1`;
   }
 
-  protected writeStart(res: ServerResponse, body: { model?: string }): void {
+  protected writeStart(res: ServerResponse, body: FakeRequestBody, usage: FakeUsage | undefined): void {
     this.id++;
     this.model = body.model ?? "fake";
+    this.withUsage = usage !== undefined && this.reportsUsage(body);
     this.chunk(res, { role: "assistant", content: "" }, null);
   }
 
@@ -38,9 +45,31 @@ export class FakeOpenAI extends FakeLlmServer {
     this.chunk(res, { content: text }, null);
   }
 
-  protected writeEnd(res: ServerResponse): void {
+  protected writeEnd(res: ServerResponse, usage: FakeUsage | undefined, body: FakeRequestBody): void {
     this.chunk(res, {}, "stop");
+    if (usage && this.reportsUsage(body)) {
+      const prompt = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens;
+      this.write(res, {
+        choices: [],
+        usage: {
+          prompt_tokens: prompt,
+          completion_tokens: usage.outputTokens,
+          total_tokens: prompt + usage.outputTokens,
+          prompt_tokens_details: { cached_tokens: usage.cachedInputTokens, audio_tokens: 0 },
+          completion_tokens_details: {
+            reasoning_tokens: 0,
+            audio_tokens: 0,
+            accepted_prediction_tokens: 0,
+            rejected_prediction_tokens: 0,
+          },
+        },
+      });
+    }
     res.write("data: [DONE]\n\n");
+  }
+
+  protected override reportsUsage(body: FakeRequestBody): boolean {
+    return body?.stream_options?.include_usage === true;
   }
 
   protected errorBody(status: number): unknown {
@@ -56,13 +85,20 @@ export class FakeOpenAI extends FakeLlmServer {
   }
 
   private chunk(res: ServerResponse, delta: object, finishReason: string | null): void {
+    this.write(res, {
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(this.withUsage ? { usage: null } : {}),
+    });
+  }
+
+  private write(res: ServerResponse, fields: object): void {
     const event = {
       id: `chatcmpl-fake${this.id}`,
       object: "chat.completion.chunk",
       created: Math.floor(Date.now() / 1000),
       model: this.model,
       system_fingerprint: "fp_fake",
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...fields,
     };
     res.write(`data: ${JSON.stringify(event)}\n\n`);
   }

@@ -9,6 +9,7 @@ import { type Logger, silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
 import { Access, PlaceSettings } from "../../src/settings/index.js";
 import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
+import { UsageMeter, type UsageMeterOptions } from "../../src/usage/index.js";
 import { FakeAnthropic } from "../fakes/anthropic.js";
 import { FakeOpenAI } from "../fakes/openai.js";
 
@@ -22,6 +23,8 @@ export interface TestBot {
   access: Access;
   /** The default model's fake server: OpenAI's, or Anthropic's with `provider: "anthropic"`. */
   fake: FakeOpenAI | FakeAnthropic;
+  /** Counts every turn in the store's counters; limits and prices from TestBotOptions.usage. */
+  usage: UsageMeter;
   store: KeyvConversationStore;
   close(): Promise<void>;
 }
@@ -50,6 +53,8 @@ export interface TestBotOptions {
   anthropic?: FakeAnthropic;
   /** Operator access lists (default: everyone everywhere). */
   access?: Partial<AccessConfig>;
+  /** The operator's limits, prices (by model name: gpt-test, claude-test), currency and clock. */
+  usage?: Omit<UsageMeterOptions, "counters" | "isExempt">;
   botOptions?: Partial<BotOptions>;
 }
 
@@ -105,9 +110,22 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
   }
   const models = new Models(entries);
   const systemPrompt = options.systemPrompt ?? "You are a test bot.";
+  const admins = options.admins ?? [];
+  const usage = new UsageMeter({
+    counters: store.coordination.counters,
+    ...options.usage,
+    isExempt: (id) => admins.includes(id),
+  });
   const settings = new PlaceSettings(
     store.state,
-    { model: models.default?.name, prompt: systemPrompt, models: models.names },
+    {
+      model: models.default?.name,
+      prompt: systemPrompt,
+      models: models.names,
+      limits: usage.defaults,
+      currency: usage.currency,
+      priced: usage.priced,
+    },
     options.log ?? silentLogger(),
   );
   const bot = new Bot({
@@ -117,6 +135,7 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     log: silentLogger(),
     systemPrompt,
     settings,
+    usage,
     ...options.botOptions,
   });
   const access = new Access(
@@ -124,13 +143,14 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
       ...{ allowUsers: [], blockUsers: [], allowChannels: [], blockChannels: [], allowRoles: [], dms: true },
       ...options.access,
     },
-    options.admins ?? [],
+    admins,
   );
   return {
     bot,
     turns: new TurnTracker(silentLogger()),
     settings,
     access,
+    usage,
     fake,
     store,
     close: async () => {

@@ -14,6 +14,8 @@ export interface Replica {
   child: ChildProcess;
   /** Signed requests to this replica's POST /slack/events, as Slack sends them. */
   post: SlackPoster;
+  /** Its web API: http://127.0.0.1:<port> */
+  baseUrl: string;
   /** Everything it wrote to stdout and stderr (pino JSON lines), for failure messages. */
   output(): string;
   /** Resolves when the process has exited. */
@@ -66,6 +68,7 @@ export async function startReplica(name: string, env: Record<string, string>): P
     name,
     child,
     post: slackPoster(`${baseUrl}/slack/events`, SIGNING_SECRET),
+    baseUrl,
     output: () => out,
     exited,
   };

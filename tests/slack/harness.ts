@@ -122,13 +122,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let http: FastifyInstance | undefined;
   if (!socket && options.webServer) {
     const web = { ...webConfig(), cursor: CURSOR };
-    http = await createWebServer({ bot: testBot.bot, turns: testBot.turns, config: web, log });
+    http = await createWebServer({
+      bot: testBot.bot,
+      turns: testBot.turns,
+      config: web,
+      log,
+      usage: testBot.usage,
+    });
   } else if (!socket) http = fastify();
   const handle = await startSlack({
     bot: testBot.bot,
     turns: testBot.turns,
     settings: testBot.settings,
     access: testBot.access,
+    usage: testBot.usage,
     config,
     cursor: CURSOR,
     log,

@@ -37,6 +37,7 @@ describe("Slack: start-up", () => {
       turns: testBot.turns,
       settings: testBot.settings,
       access: testBot.access,
+      usage: testBot.usage,
       config: { ...config, botToken: "xoxb-wrong-token", apiUrl: slack.apiUrl },
       cursor: CURSOR,
       log: silentLogger(),
@@ -49,7 +50,13 @@ describe("Slack: start-up", () => {
 
   it("needs a signing secret and a server for HTTP events", async () => {
     const base = {
-      ...{ bot: testBot.bot, turns: testBot.turns, settings: testBot.settings, access: testBot.access },
+      ...{
+        bot: testBot.bot,
+        turns: testBot.turns,
+        settings: testBot.settings,
+        access: testBot.access,
+        usage: testBot.usage,
+      },
       ...{ cursor: CURSOR, log: silentLogger() },
     };
     await expect(

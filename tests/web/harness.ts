@@ -49,6 +49,7 @@ export async function startWeb(options: WebHarnessOptions = {}): Promise<WebHarn
     log: options.log ?? silentLogger(),
     heartbeatMs: options.heartbeatMs,
     ...(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {}),
+    usage: testBot.usage,
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;

@@ -30,6 +30,7 @@ describe("/ready and /metrics", () => {
       turns: t.turns,
       config: { ...webConfig({ maxMessageChars: 1000 }), cursor: "▌" },
       log: silentLogger(),
+      usage: t.usage,
     });
     registerOpsRoutes(app, {
       checks,
