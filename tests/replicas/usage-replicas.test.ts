@@ -7,6 +7,12 @@ interface WebUsage {
 }
 
 const TURNS = 200;
+/** One web client sends all 200 at once: the per-client and model-call caps are an operator's to raise. */
+const LOAD_LIMITS = {
+  WEB_RATE_LIMIT_PER_MINUTE: "1000",
+  WEB_MAX_CONCURRENT_PER_CLIENT: String(TURNS),
+  LLM_MAX_CONCURRENT_CALLS: String(TURNS),
+};
 
 /**
  * Two bot processes sharing the real Redis or Postgres: 200 web turns for the
@@ -19,7 +25,7 @@ describe.each(["redis", "postgres"] as const)("usage counted by two replicas sha
   beforeAll(async () => {
     if (!(await backendAvailable(backend))) return;
     world = await World.start();
-    replicas = await startReplicas(["a", "b"], world.env(BACKENDS[backend]));
+    replicas = await startReplicas(["a", "b"], world.env(BACKENDS[backend], LOAD_LIMITS));
   });
   afterEach((ctx) => {
     if (ctx.task.result?.state !== "fail") return;

@@ -83,10 +83,11 @@ describe("web: usage, limits, GET /usage and the export", () => {
           "You have used your daily limit of 1,000 tokens here, so I can't answer this now. It resets at 00:00 UTC, in 6 h.",
       },
     });
-    const sse = await readSse(await post(h.baseUrl, "/chat/stream", { message: "still too much" }));
-    expect(JSON.parse(sse.events.find((e) => e.event === "error")?.data ?? "{}").error.code).toBe(
-      "limit_reached",
-    );
+    // The stream is refused before it opens: a plain 429 with the same reason, no SSE.
+    const stream = await post(h.baseUrl, "/chat/stream", { message: "still too much" });
+    expect(stream.status).toBe(429);
+    expect(stream.headers.get("retry-after")).toBe(String(6 * 3600));
+    expect(((await stream.json()) as { error: { code: string } }).error.code).toBe("limit_reached");
     expect(h.fake.requests.length).toBe(requests);
   });
 
