@@ -5,11 +5,17 @@
  */
 export type Tree = Record<string, string>;
 
-/** The module specifiers a source imports or re-exports from. */
+/**
+ * The module specifiers a source imports or re-exports from: `import … from`,
+ * `export … from`, a bare `import "x"` and a dynamic `import("x")`.
+ */
 export function importsOf(source: string): string[] {
-  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/g)].map(
-    (m) => m[1]!,
-  );
+  const patterns = [
+    /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/g,
+    /(?:^|\n)\s*import\s+["']([^"']+)["']/g,
+    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  return patterns.flatMap((re) => [...source.matchAll(re)].map((m) => m[1]!));
 }
 
 /** A relative import of `from` resolved to a path from the root (no extension change). */
