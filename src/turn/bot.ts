@@ -3,11 +3,16 @@ import {
   AbortedError,
   type ChatError,
   NotConfiguredError,
-  NothingToRegenerateError,
   toChatError,
   UnavailableError,
 } from "../errors.js";
-import { type ChatMessage, type ChatModel, Models, type ProviderUsage } from "../llm/index.js";
+import {
+  type ChatMessage,
+  type ChatModel,
+  Models,
+  type ProviderUsage,
+  type ToolCallPart,
+} from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
   type ConversationStore,
@@ -21,6 +26,7 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
+import type { Tool } from "../tools/index.js";
 import type { UsageMeter } from "../usage/index.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
@@ -29,6 +35,7 @@ import type { ModelCallLimiter } from "./model-calls.js";
 import type { BotOptions } from "./options.js";
 import { KeyedQueue } from "./queue.js";
 import { keepPartialAnswer, rememberAnswer, rememberQuestion, reopenQuestion } from "./remember.js";
+import { answerWithTools, type TurnTools } from "./tools.js";
 import type { Incoming, ReplyOptions, Turn, TurnStats } from "./types.js";
 import { checkLimits, countUsage } from "./usage.js";
 
@@ -62,6 +69,7 @@ export class Bot {
   private readonly modelCalls: ModelCallLimiter | undefined;
   private readonly partialOptions: { saveEveryMs: number; now: () => number; log: Logger };
   private readonly usage: UsageMeter | undefined;
+  private readonly tools: TurnTools | undefined;
   /** Aborts every turn at once (shutdown). */
   private readonly stopAll = new AbortController();
   private running = 0;
@@ -91,6 +99,7 @@ export class Bot {
     this.lock = options.lock;
     this.modelCalls = options.modelCalls;
     this.usage = options.usage;
+    this.tools = options.tools;
     this.now = options.now ?? Date.now;
     this.partialOptions = { saveEveryMs: options.partialSaveMs ?? 1_000, now: this.now, log: this.log };
   }
@@ -145,7 +154,21 @@ export class Bot {
         : rememberQuestion(this.store, turn, this.now()));
       const messages = await this.prompt(turn);
       await keepPartialAnswer(this.store, turn, this.partialOptions);
-      yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
+      const ask = options.askApproval;
+      yield* withFileNotes(
+        turn,
+        messages,
+        (m) =>
+          answerWithTools(turn, m, (sent, tools, last) => this.modelRound(turn, sent, tools, last), {
+            tools: this.tools,
+            ask,
+            log: this.log,
+          }),
+        this.log,
+      );
+      if (turn.controller.signal.aborted) throw abortReason(turn.controller.signal);
+      turn.streamEnded = true;
+      turn.releaseModelCall?.();
       const counted = this.countUsage(turn);
       await rememberAnswer(this.store, turn, false, this.now());
       for (const text of await counted) yield { type: "notice", text };
@@ -221,6 +244,7 @@ export class Bot {
     turn.prompt = resolved.prompt;
     turn.memory = resolved.memory;
     turn.limits = resolved.limits;
+    turn.toolServers = resolved.tools;
   }
 
   /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
@@ -257,14 +281,40 @@ export class Bot {
     return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
   }
 
-  private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
+  /**
+   * One model request: yields its text deltas (after a blank line when an
+   * earlier round already wrote text) and returns the tool calls it ended
+   * with. The turn's model call (its slot of the global cap) is held until
+   * the whole turn is answered.
+   */
+  private async *modelRound(
+    turn: Turn,
+    messages: ChatMessage[],
+    tools: Tool[],
+    last: boolean,
+  ): AsyncGenerator<string, ToolCallPart[], undefined> {
     const signal = turn.controller.signal;
     const callStarted = this.now();
-    turn.sent = messages;
+    // Every round's input counts (a tokenizer estimate, when the provider reports none).
+    turn.sent = [...(turn.sent ?? []), ...messages];
     const onUsage = (usage: ProviderUsage) => turn.reported.push(usage);
+    let calls: ToolCallPart[] = [];
+    let gap = turn.text.length > 0 && !turn.text.endsWith("\n\n") ? "\n\n" : "";
     try {
-      for await (const delta of turn.model.model.stream(messages, { signal, onUsage })) {
-        if (delta.length === 0) continue;
+      const stream = turn.model.model.stream(messages, {
+        signal,
+        onUsage,
+        ...(tools.length > 0
+          ? { tools: tools.map((t) => t.definition), toolChoice: last ? "none" : "auto" }
+          : {}),
+        onToolCalls: (c) => {
+          calls = c;
+        },
+      });
+      for await (const chunk of stream) {
+        if (chunk.length === 0) continue;
+        const delta = gap + chunk;
+        gap = "";
         turn.firstTokenMs ??= this.now() - callStarted;
         turn.text += delta;
         turn.deltas++;
@@ -272,13 +322,11 @@ export class Bot {
         yield delta;
       }
       if (signal.aborted) throw abortReason(signal);
-      turn.streamEnded = true;
+      return calls;
     } catch (err) {
       const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
       turn.error = chatError.code;
       throw chatError;
-    } finally {
-      turn.releaseModelCall?.();
     }
   }
 
