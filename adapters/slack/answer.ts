@@ -7,6 +7,7 @@ import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import type { UsageMeter } from "../../src/usage/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
+import { slackApproval } from "./approval.js";
 import { afterStatus, onQuestion } from "./assistant.js";
 import { fetchSlackFiles, type SlackFile } from "./files.js";
 import { fromSlackText, stripMention } from "./format.js";
@@ -132,6 +133,7 @@ export async function answer(
         ...(files.length > 0 ? { files } : {}),
       },
       signal,
+      d.bot.approvals ? { askApproval: slackApproval(d, place) } : {},
     ),
   );
   const result = await respond(d, ev, place, deltas, signal, {

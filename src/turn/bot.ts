@@ -26,7 +26,7 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
-import type { Tool } from "../tools/index.js";
+import type { Approvals, Tool } from "../tools/index.js";
 import type { UsageMeter } from "../usage/index.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
@@ -107,6 +107,11 @@ export class Bot {
   /** The default model, or null when none is configured. */
   get model(): ChatModel | null {
     return this.models.default?.model ?? null;
+  }
+
+  /** Open questions to approve tool calls, answered by the surfaces' buttons; absent without tools. */
+  get approvals(): Approvals | undefined {
+    return this.tools?.approvals;
   }
 
   /** True once `drain` began: new turns are refused (UnavailableError). */

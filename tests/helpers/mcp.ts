@@ -34,6 +34,9 @@ export interface HttpMcp {
   notes: string[];
   /** Calls of `hang` that saw their request cancelled. */
   cancelled: number;
+  /** Calls of `wait` running now; `release()` lets them all answer "waited". */
+  waiting: number;
+  release(): void;
   /** Adds a tool to every session (the SDK sends notifications/tools/list_changed). */
   addTool(name: string, text: string): void;
   close(): Promise<void>;
@@ -43,7 +46,7 @@ export interface HttpMcp {
  * A Streamable HTTP MCP server on 127.0.0.1 built with the SDK's McpServer
  * and StreamableHTTPServerTransport (one session per client). Its tools:
  * `lookup` (read-only), `add-note` (destructive: needs approval), `hang`
- * (never answers until cancelled), and `meet` (read-only: waits until `n`
+ * (never answers until cancelled), `wait` (answers once the test releases it), and `meet` (read-only: waits until `n`
  * calls of it are running at once, so only parallel calls can finish).
  */
 export async function startHttpMcp(): Promise<HttpMcp> {
@@ -61,6 +64,10 @@ export async function startHttpMcp(): Promise<HttpMcp> {
     calls: [],
     notes: [],
     cancelled: 0,
+    waiting: 0,
+    release: () => {
+      for (const r of held.splice(0)) r();
+    },
     addTool: (name, text) => {
       extra.push({ name, text });
       for (const s of servers) registerExtra(s, name, text);
@@ -71,6 +78,7 @@ export async function startHttpMcp(): Promise<HttpMcp> {
     },
   };
   const extra: Array<{ name: string; text: string }> = [];
+  const held: Array<() => void> = [];
   let meeting: { want: number; arrived: number; release: () => void; all: Promise<void> } | undefined;
 
   const build = (): McpServer => {
@@ -112,6 +120,21 @@ export async function startHttpMcp(): Promise<HttpMcp> {
           });
         });
         return { content: [{ type: "text", text: "too late" }] };
+      },
+    );
+    server.registerTool(
+      "wait",
+      {
+        description: "Waits until the test releases it",
+        inputSchema: {},
+        annotations: { readOnlyHint: true },
+      },
+      async () => {
+        state.calls.push({ name: "wait", args: {} });
+        state.waiting++;
+        await new Promise<void>((resolve) => held.push(resolve));
+        state.waiting--;
+        return { content: [{ type: "text", text: "waited" }] };
       },
     );
     server.registerTool(
