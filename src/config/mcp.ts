@@ -34,16 +34,10 @@ export const mcpServerEntry = z
 // `mcpServers:` with every entry commented out reads as null: no servers.
 export const mcpServers = z.preprocess(
   (v) => v ?? {},
-  z.record(z.string(), mcpServerEntry).superRefine((servers, ctx) => {
-    for (const name of Object.keys(servers)) {
-      if (!serverName.test(name))
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: "a server's name accepts letters, digits, '_' and '-' (at most 32)",
-        });
-    }
-  }),
+  z.record(
+    z.string().regex(serverName, "a server's name accepts letters, digits, '_' and '-' (at most 32)"),
+    mcpServerEntry,
+  ),
 );
 
 type Entries = z.infer<typeof mcpServers>;
@@ -101,7 +95,9 @@ export function issuesOf(file: string, issues: z.core.$ZodIssue[]): string[] {
     const message =
       i.code === "unrecognized_keys"
         ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`
-        : i.message;
+        : i.code === "invalid_key"
+          ? (i.issues[0]?.message ?? i.message)
+          : i.message;
     return `${file}: ${where ? `${where}: ` : ""}${message}`;
   });
 }
