@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlackMessage } from "../fakes/slack.js";
-import { appMentionEvent, pressButton, slashCommand } from "../fakes/slackEvents.js";
+import { appMentionEvent, messageEvent, pressButton, slashCommand } from "../fakes/slackEvents.js";
 import { type HttpMcp, startHttpMcp, toolResultsIn, toolsOffered } from "../helpers/mcp.js";
-import { ALICE, BOB, CHANNEL, CURSOR, type Harness, startHarness } from "./harness.js";
+import { ALICE, BOB, CHANNEL, CURSOR, DM, type Harness, startHarness } from "./harness.js";
 
 const APPROVE = "chatbot_tool_approve";
 const DENY = "chatbot_tool_deny";
@@ -186,5 +186,52 @@ describe("Slack: an approval nobody answers is refused when its time is up", () 
           .some((m) => m.text.includes("no answer in 0 s") || m.text.includes("not run")),
       "the question's outcome",
     );
+  });
+});
+
+describe("Slack: native streaming says a tool runs in the thread's status (a stream only grows)", () => {
+  let h: Harness;
+  let mcp: HttpMcp;
+  beforeAll(async () => {
+    mcp = await startHttpMcp();
+    h = await startHarness({ bot: { tools: { servers: [mcp.config("notes", true)] } } });
+  }, 30_000);
+  afterAll(async () => {
+    await h.close();
+    await mcp.close();
+  });
+
+  it("sets the status while the tool runs, clears it after; the stream never holds the status line", async () => {
+    h.testBot.fake.enqueue(
+      { text: "One moment. ", toolCalls: [{ name: "wait", args: {} }] },
+      { text: "Here it is." },
+    );
+    const parent = h.slack.addMessage({ channel: DM, user: ALICE.id, text: "a chat" });
+    await h.deliver(
+      messageEvent({
+        channel: DM,
+        user: ALICE.id,
+        text: "wait for it",
+        ts: h.slack.nextTs(),
+        thread_ts: parent.ts,
+      }),
+    );
+    const thread = h.slack.thread(DM, parent.ts);
+    // Slack clears a thread's status when the bot posts, so the history of statuses is what counts.
+    await until(
+      () => thread.statuses.includes("is running wait…") && mcp.waiting === 1,
+      "the thread's tool status while the tool runs",
+    );
+    mcp.release();
+    const stream = () => h.slack.botMessagesIn(DM, parent.ts).find((m) => m.stream);
+    await until(
+      () => stream() !== undefined && stream()?.stream?.open === false,
+      "the stream closed",
+      15_000,
+    );
+    expect(thread.statuses).toContain("is running wait…");
+    expect(thread.statuses.at(-1)).toBe("");
+    expect(stream()?.text).not.toContain("🔧 wait…");
+    expect(stream()?.text).toContain("Here it is.");
   });
 });
