@@ -137,6 +137,30 @@ for (const provider of ["openai", "anthropic"] as const) {
       expect(toolsOffered(h.testBot.fake.lastBody)).toContain("add-note");
     });
 
+    it("Stop while the question waits ends the turn; the question says it was not run", async () => {
+      h.testBot.fake.enqueue({
+        text: "I will note it. ",
+        toolCalls: [{ name: "add-note", args: { text: "never" } }],
+      });
+      const before = h.testBot.fake.requests.length;
+      const { ts, answer } = await ask("note never");
+      const question = () => h.slack.botMessagesIn(CHANNEL, ts).find((m) => isQuestion(m.text));
+      await until(
+        () => question() !== undefined && answer()?.text.includes("🔧 add-note…") === true,
+        "the question",
+      );
+      await h.press(pressButton(h.slack, answer() as FakeSlackMessage, "chatbot_stop", { user: ALICE.id }));
+      await finished(answer);
+      expect(plain(answer()?.text ?? "")).toBe("I will note it.\n\n_Stopped by Alice._");
+      await until(
+        () => plain(question()?.text ?? "").includes("not run, the answer was stopped"),
+        "the question closed",
+      );
+      expect(h.slack.message(CHANNEL, question()?.ts ?? "")?.blocks ?? []).toEqual([]);
+      expect(mcp.notes).not.toContain("never");
+      expect(h.testBot.fake.requests.length).toBe(before + 1);
+    });
+
     it("Stop during a tool call ends the turn", async () => {
       h.testBot.fake.enqueue({ text: "Waiting. ", toolCalls: [{ name: "wait", args: {} }] });
       const before = h.testBot.fake.requests.length;

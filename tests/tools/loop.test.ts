@@ -31,7 +31,7 @@ for (const provider of ["openai", "anthropic"] as const) {
       http = await startHttpMcp();
       t = await makeTestBot({
         provider,
-        tools: { servers: [everythingServer(), http.config("notes")], callTimeoutMs: 1_500 },
+        tools: { servers: [everythingServer(), http.config("notes")], callTimeoutMs: 1_500, maxRounds: 2 },
       });
     }, 60_000);
     afterAll(async () => {
@@ -97,6 +97,29 @@ for (const provider of ["openai", "anthropic"] as const) {
         server: "notes",
         result: "The value of x is 42.",
       });
+    });
+
+    it("rounds are bounded: the round after the last may not call tools, and the turn ends with an answer", async () => {
+      const call = { toolCalls: [{ name: "lookup", args: { key: "k" } }] };
+      t.fake.enqueue(call, call, { text: "Enough looking.", ...call });
+      const before = t.fake.requests.length;
+      const r = await run(t, ask("web:rounds", "look forever"));
+      const sent = t.fake.requests.slice(before);
+      // TOOL_MAX_ROUNDS is 2 here: two rounds of calls, then a request that may not call any.
+      expect(sent).toHaveLength(3);
+      const choice = (b: { tool_choice?: string | { type: string } }) =>
+        typeof b.tool_choice === "object" ? b.tool_choice.type : b.tool_choice;
+      expect(sent.map((q) => choice(q.body))).toEqual(["auto", "auto", "none"]);
+      expect(toolResultsIn(sent[2]?.body)).toEqual(["The value of k is 42.", "The value of k is 42."]);
+      expect(r.text).toBe("Enough looking.");
+      expect(r.notices).toContain("_🔧 Used lookup ×2_");
+    });
+
+    it("a tool the model made up gets an error result", async () => {
+      t.fake.enqueue({ toolCalls: [{ name: "no-such-tool", args: {} }] }, { text: "Sorry." });
+      const r = await run(t, ask("web:unknown", "use a tool that is not there"));
+      expect(toolResultsIn(t.fake.lastBody)).toEqual(["There is no tool named no-such-tool."]);
+      expect(r.notices).toContain("⚠️ no-such-tool: the tool reported an error");
     });
 
     it("the web offers no tool that needs approval, since it cannot ask", async () => {
