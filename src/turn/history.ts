@@ -34,10 +34,10 @@ function answerMessages(m: StoredMessage): ChatMessage[] {
     out.push(...replayRound(m.text.slice(from, round.at), round));
     from = round.at;
   }
-  const rest = m.text.slice(from).trim();
+  // After tool rounds the rest starts with the blank line that separated it; a plain answer is as it was.
+  const rest = out.length > 0 ? m.text.slice(from).trim() : m.text;
   if (m.incomplete)
     out.push({ role: "assistant", content: rest ? rest + INCOMPLETE_MARK : INCOMPLETE_MARK.trim() });
-  else if (rest || out.length === 0)
-    out.push({ role: "assistant", content: out.length === 0 ? m.text : rest });
+  else if (rest || out.length === 0) out.push({ role: "assistant", content: rest });
   return out;
 }
