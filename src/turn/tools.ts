@@ -66,6 +66,15 @@ export async function* answerWithTools(
       where: { conversationId: turn.incoming.conversationId, platform: turn.incoming.platform ?? "unknown" },
     });
     done.push(...results);
+    turn.toolCalls = [
+      ...(turn.toolCalls ?? []),
+      ...results.map((r) => ({
+        ...(r.server ? { server: r.server } : {}),
+        name: r.name,
+        status: r.outcome.status,
+        durationMs: r.durationMs,
+      })),
+    ];
     const stored = storedRound(turn.text.length, results);
     turn.toolRounds = [...(turn.toolRounds ?? []), stored];
     sent = [...sent, ...replayRound(turn.text.slice(before), stored)];

@@ -66,6 +66,18 @@ export interface TurnStats {
   error: string | undefined;
   /** Tokens (and cost) the turn used; absent when nothing was counted (refused before the model ran). */
   usage?: TurnUsage;
+  /** The tool calls the turn made, in order; absent when it made none. */
+  toolCalls?: ToolCallStats[];
+}
+
+/** One tool call of a turn, as its log line and the metrics count it. */
+export interface ToolCallStats {
+  /** Absent for a tool the model made up. */
+  server?: string;
+  name: string;
+  /** done, error, timeout, refused or unavailable. */
+  status: string;
+  durationMs: number;
 }
 
 /** One turn's state from start to end; see Bot.reply. */
@@ -105,6 +117,8 @@ export interface Turn {
   toolServers?: string[];
   /** The rounds of tool calls so far, stored with the answer. */
   toolRounds?: StoredToolRound[];
+  /** Every call so far, for the turn's log line and metrics. */
+  toolCalls?: ToolCallStats[];
   /** The place's daily limits (its settings); absent: the operator's. */
   limits?: Limits;
   /** The messages sent to the model (for a tokenizer estimate when the provider reports no usage). */

@@ -43,6 +43,7 @@ describe("the bot process with MCP_CONFIG", { timeout: 120_000 }, () => {
       OPENAI_API_KEY: "sk-test-0123456789",
       LLM_MODEL: "m",
       MCP_CONFIG: file,
+      METRICS_ENABLED: "true",
     });
     expect(bot.output()).toMatch(/MCP server broken: /);
     expect(bot.output()).toMatch(/Tools: everything ready, \d+ tools/);
@@ -60,6 +61,14 @@ describe("the bot process with MCP_CONFIG", { timeout: 120_000 }, () => {
     });
     expect(((await res.json()) as { response: string }).response).toBe("42.");
     expect(toolResultsIn(fake.lastBody)).toEqual(["The sum of 20 and 22 is 42."]);
+    // Counted: in the turn's own log line and in the metrics.
+    expect(bot.output()).toMatch(
+      /"toolCalls":\[\{"server":"everything","name":"get-sum","status":"done","durationMs":\d+\}\]/,
+    );
+    const metrics = await (await fetch(`${bot.baseUrl}/metrics`)).text();
+    expect(metrics).toContain(
+      'chatbot_tool_calls_total{platform="web",server="everything",tool="get-sum",status="done"} 1',
+    );
     // Attributable: who asked, where, and how it ended.
     expect(bot.output()).toMatch(/"tool":\{"server":"everything","name":"get-sum","status":"done"/);
     expect(bot.output()).toMatch(
