@@ -75,7 +75,8 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
   const tools = new ToolServers(config.tools.servers, log, config.tools);
   // Every server starts at once; one that cannot is logged (and shown in /ready), the bot answers without it.
   await tools.start();
-  const approvals = new Approvals();
+  // With a store other processes share, a press on another replica answers the question through it.
+  const approvals = new Approvals(store.coordination.shared ? { shared: store.state } : {});
   const prices = Object.fromEntries(config.models.map((m) => [m.name, m.price]));
   // The operator's admins are exempt from limits (counted all the same); platform admins are not.
   const usage = new UsageMeter({

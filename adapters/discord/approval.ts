@@ -50,7 +50,7 @@ export async function handleApprovalButton(
   const approve = m[1] === "approve";
   const member = interaction.inCachedGuild() ? interaction.member : undefined;
   const name = member?.displayName ?? interaction.user.displayName;
-  const result = bot.approvals?.answer(m[2] ?? "", interaction.user.id, name, approve) ?? "unknown";
+  const result = (await bot.approvals?.answer(m[2] ?? "", interaction.user.id, name, approve)) ?? "unknown";
   log.info({ question: m[2], user: interaction.user.id, approve, result }, "Discord: tool approval pressed");
   if (result === "settled") {
     await interaction.deferUpdate();

@@ -39,9 +39,8 @@ export function registerApprovalActions(app: App, d: SlackDeps): void {
     app.action<BlockAction<ButtonAction>>(action, async ({ ack, body, action: pressed }) => {
       await ack();
       const userId = body.user.id;
-      const result =
-        d.bot.approvals?.answer(pressed.value ?? "", userId, await d.api.userName(userId), approve) ??
-        "unknown";
+      const name = await d.api.userName(userId);
+      const result = (await d.bot.approvals?.answer(pressed.value ?? "", userId, name, approve)) ?? "unknown";
       d.log.info({ question: pressed.value, user: userId, approve, result }, "tool approval pressed");
       if (result === "settled") return;
       const channel = body.channel?.id ?? String(body.container.channel_id ?? "");
