@@ -47,7 +47,11 @@ export async function* answerWithTools(
   deps: { tools: TurnTools | undefined; ask: AskApproval | undefined; log: Logger },
 ): AsyncGenerator<StreamItem, void, undefined> {
   const offered = toolsOffered(turn, deps.tools, deps.ask !== undefined);
-  let sent = messages;
+  // A retry (a model that refused images) starts the answer again: its input and rounds too.
+  turn.sent = undefined;
+  turn.toolRounds = undefined;
+  // Without tools on offer, earlier calls are told as text: a provider refuses tool blocks then.
+  let sent = offered.length > 0 ? messages : messages.map(toolsAsText);
   const done: CallDone[] = [];
   for (let n = 0; ; n++) {
     const last = !deps.tools || offered.length === 0 || n >= deps.tools.maxRounds;
@@ -130,6 +134,27 @@ export function replayRound(text: string, round: StoredToolRound): ChatMessage[]
       })),
     },
   ];
+}
+
+/**
+ * A message with tool parts as plain text, for a request that offers no tools
+ * (Anthropic refuses tool_use and tool_result blocks then): a call becomes a
+ * line in the assistant's text, a result a user message saying what the tool answered.
+ */
+function toolsAsText(m: ChatMessage): ChatMessage {
+  if (
+    typeof m.content === "string" ||
+    !m.content.some((p) => p.type === "tool_call" || p.type === "tool_result")
+  )
+    return m;
+  const content = m.content.map((p) => {
+    if (p.type === "tool_call")
+      return { type: "text" as const, text: `[called ${p.name} with ${JSON.stringify(p.args)}]` };
+    if (p.type === "tool_result")
+      return { type: "text" as const, text: `[${p.name} ${p.isError ? "failed" : "answered"}: ${p.text}]` };
+    return p;
+  });
+  return { role: m.role === "tool" ? "user" : m.role, content };
 }
 
 /** Under the answer: which tools ran (compactly, with a count when one ran more than once), and each failure. */

@@ -122,6 +122,28 @@ for (const provider of ["openai", "anthropic"] as const) {
       expect(r.notices).toContain("⚠️ no-such-tool: the tool reported an error");
     });
 
+    it("where no tools are on offer, earlier calls reach the model as text, never as tool blocks", async () => {
+      const place = { platform: "slack", workspace: "T1", channel: `C-${provider}` };
+      const conversationId = `slack:T1:C-${provider}:1`;
+      const inPlace = (text: string): Incoming => ({
+        ...ask(conversationId, text),
+        platform: "slack",
+        place,
+      });
+      t.fake.enqueue({ toolCalls: [{ name: "lookup", args: { key: "y" } }] }, { text: "y is 42." });
+      await run(t, inPlace("look y up"));
+      const admin = { id: "A", name: "admin" };
+      await t.settings.set(place, "channel", "tools", { everything: false, notes: false }, admin);
+      t.fake.enqueue({ text: "Still 42." });
+      await run(t, inPlace("and y?"));
+      const body = t.fake.lastBody;
+      expect(toolsOffered(body)).toEqual([]);
+      expect(toolResultsIn(body)).toEqual([]);
+      const json = JSON.stringify(body.messages);
+      expect(json).not.toMatch(/tool_use|tool_calls|"role":"tool"/);
+      expect(json).toContain("[lookup answered: The value of y is 42.]");
+    });
+
     it("the web offers no tool that needs approval, since it cannot ask", async () => {
       t.fake.enqueue({ text: "ok" });
       await run(t, ask("web:offer", "hi"));
