@@ -30,7 +30,7 @@ export function halfWritten(
     if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1);
     const parts = displayParts(shown);
     const markdown = status
-      ? `${(parts.shown + parts.closers).trimEnd()}\n\n${status}${cursor}`
+      ? `${settle(parts).trimEnd()}\n\n${status}${cursor}`
       : parts.shown + cursor + parts.closers;
     const text = markdown.length <= maxChars && render ? render(markdown) : markdown;
     if (text.length <= maxChars || keep === 0) return { text, settled: settle(parts), heldBack };
