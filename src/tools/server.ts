@@ -26,15 +26,28 @@ export class McpServer {
   tools: McpTool[] = [];
   private client: Client | undefined;
   private stderr = "";
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private nextRetryMs: number;
+  private startTimeoutMs = 30_000;
 
+  /**
+   * `retryMs`: after a failure (at start, or the server died) it is started
+   * again this long after, doubling up to 5 minutes; 0: never.
+   */
   constructor(
     readonly config: McpServerConfig,
     private readonly log: Logger,
     private readonly onToolsChanged: () => void,
-  ) {}
+    private readonly retryMs = 30_000,
+  ) {
+    this.nextRetryMs = retryMs;
+  }
 
   /** Connects and lists the tools; never throws (a failure is the status, and logged). */
   async start(timeoutMs: number): Promise<void> {
+    this.startTimeoutMs = timeoutMs;
+    this.stderr = "";
     const client = new Client({ name: "chatbot", version: "0.1.0" });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       void this.listTools().catch((err) =>
@@ -46,8 +59,14 @@ export class McpServer {
     };
     try {
       await client.connect(this.transport(), { timeout: timeoutMs });
+      if (this.closed) {
+        await client.close().catch(() => undefined);
+        return;
+      }
       this.client = client;
       await this.listTools(timeoutMs);
+      if (this.nextRetryMs !== this.retryMs) this.log.info(`MCP server ${this.config.name}: running again`);
+      this.nextRetryMs = this.retryMs;
     } catch (err) {
       await client.close().catch(() => undefined);
       this.fail(reasonOf(err, this.stderr));
@@ -73,6 +92,8 @@ export class McpServer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
     await client?.close().catch(() => undefined);
@@ -99,6 +120,21 @@ export class McpServer {
     this.client = undefined;
     this.log.error({ server: this.config.name, reason }, `MCP server ${this.config.name}: ${reason}`);
     this.onToolsChanged();
+    this.retryLater();
+  }
+
+  /** Starts the server again after a while (a server still installing, restarting, or down for a moment). */
+  private retryLater(): void {
+    if (this.closed || this.retryMs <= 0 || this.retryTimer) return;
+    const delay = this.nextRetryMs;
+    this.nextRetryMs = Math.min(delay * 2, 300_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      this.status = { state: "starting" };
+      void this.start(this.startTimeoutMs);
+    }, delay);
+    this.retryTimer.unref();
   }
 
   private transport(): Transport {

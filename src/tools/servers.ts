@@ -11,6 +11,8 @@ export interface ToolServersOptions {
   maxResultChars: number;
   /** Longest a server may take to start and list its tools (ms; default 30,000). */
   startTimeoutMs?: number;
+  /** A failed server is started again after this, doubling up to 5 minutes (ms; default 30,000; 0: never). */
+  retryMs?: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export class ToolServers {
     private readonly log: Logger,
     private readonly options: ToolServersOptions,
   ) {
-    this.servers = configs.map((c) => new McpServer(c, log, () => this.reindex()));
+    this.servers = configs.map((c) => new McpServer(c, log, () => this.reindex(), options.retryMs));
   }
 
   /** Whether any server is configured. */

@@ -49,7 +49,7 @@ export interface HttpMcp {
  * (never answers until cancelled), `wait` (answers once the test releases it), and `meet` (read-only: waits until `n`
  * calls of it are running at once, so only parallel calls can finish).
  */
-export async function startHttpMcp(): Promise<HttpMcp> {
+export async function startHttpMcp(port = 0): Promise<HttpMcp> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const servers: McpServer[] = [];
   const state: HttpMcp = {
@@ -190,7 +190,7 @@ export async function startHttpMcp(): Promise<HttpMcp> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => http.listen(port, "127.0.0.1", () => resolve()));
   const address = http.address();
   state.url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/mcp`;
   return state;

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { McpServerConfig } from "../../src/config/index.js";
@@ -22,7 +24,7 @@ const dies: McpServerConfig = {
   env: {},
   everywhere: true,
 };
-const options = { callTimeoutMs: 5_000, maxResultChars: 4_000, startTimeoutMs: 10_000 };
+const options = { callTimeoutMs: 5_000, maxResultChars: 4_000, startTimeoutMs: 10_000, retryMs: 0 };
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -66,6 +68,27 @@ describe("MCP servers", () => {
     expect(toolsOffered(t.fake.lastBody)).toContain("lookup");
   });
 
+  it("a server that was down at start is started again later, and its tools are offered then", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const config: McpServerConfig = {
+      name: "late",
+      kind: "http",
+      url: `http://127.0.0.1:${port}/mcp`,
+      headers: {},
+      everywhere: true,
+    };
+    servers = new ToolServers([config], silentLogger(), { ...options, retryMs: 100 });
+    await servers.start();
+    expect(servers.statuses().late?.state).toBe("failed");
+    expect(servers.tools(["late"])).toEqual([]);
+    http = await startHttpMcp(port);
+    await until(() => servers?.statuses().late?.state === "ready", "the server running again");
+    expect(servers.tools(["late"]).map((t) => t.name)).toContain("lookup");
+  });
+
   it("relists a server's tools when it says its list changed", async () => {
     http = await startHttpMcp();
     servers = new ToolServers([http.config("notes")], silentLogger(), options);
@@ -91,6 +114,20 @@ describe("MCP servers", () => {
       isError: true,
       status: "unavailable",
       text: "The dies tool server is not running.",
+    });
+  });
+
+  it("a server that died is started again: its tools answer once it runs", async () => {
+    servers = new ToolServers([dies], silentLogger(), { ...options, retryMs: 100 });
+    await servers.start();
+    const die = servers.tools(["dies"]).find((t) => t.name === "die")!;
+    expect((await servers.call(die, {}, new AbortController().signal)).isError).toBe(true);
+    await until(() => servers?.statuses().dies?.state === "failed", "the server marked failed");
+    await until(() => servers?.statuses().dies?.state === "ready", "the server started again");
+    const ok = servers.tools(["dies"]).find((t) => t.name === "ok")!;
+    expect(await servers.call(ok, {}, new AbortController().signal)).toMatchObject({
+      text: "fine",
+      isError: false,
     });
   });
 
