@@ -45,8 +45,8 @@ describe("the bot process with MCP_CONFIG", { timeout: 120_000 }, () => {
       MCP_CONFIG: file,
       METRICS_ENABLED: "true",
     });
-    expect(bot.output()).toMatch(/MCP server broken: /);
-    expect(bot.output()).toMatch(/Tools: everything ready, \d+ tools/);
+    expect(bot.output(), "the bot's output").toMatch(/MCP server broken: /);
+    expect(bot.output(), "the bot's output").toMatch(/Tools: everything ready, \d+ tools/);
     const ready = await fetch(`${bot.baseUrl}/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { tools: Record<string, string> };
@@ -62,7 +62,7 @@ describe("the bot process with MCP_CONFIG", { timeout: 120_000 }, () => {
     expect(((await res.json()) as { response: string }).response).toBe("42.");
     expect(toolResultsIn(fake.lastBody)).toEqual(["The sum of 20 and 22 is 42."]);
     // Counted: in the turn's own log line and in the metrics.
-    expect(bot.output()).toMatch(
+    expect(bot.output(), "the bot's output").toMatch(
       /"toolCalls":\[\{"server":"everything","name":"get-sum","status":"done","durationMs":\d+\}\]/,
     );
     const metrics = await (await fetch(`${bot.baseUrl}/metrics`)).text();
@@ -70,8 +70,10 @@ describe("the bot process with MCP_CONFIG", { timeout: 120_000 }, () => {
       'chatbot_tool_calls_total{platform="web",server="everything",tool="get-sum",status="done"} 1',
     );
     // Attributable: who asked, where, and how it ended.
-    expect(bot.output()).toMatch(/"tool":\{"server":"everything","name":"get-sum","status":"done"/);
-    expect(bot.output()).toMatch(
+    expect(bot.output(), "the bot's output").toMatch(
+      /"tool":\{"server":"everything","name":"get-sum","status":"done"/,
+    );
+    expect(bot.output(), "the bot's output").toMatch(
       /"askedBy":\{"id":"[^"]+","name":"[^"]+"\},"conversationId":"web:[^"]+","platform":"web"/,
     );
   });
