@@ -1,18 +1,6 @@
 import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from "../attachments/index.js";
-import {
-  AbortedError,
-  type ChatError,
-  NotConfiguredError,
-  toChatError,
-  UnavailableError,
-} from "../errors.js";
-import {
-  type ChatMessage,
-  type ChatModel,
-  Models,
-  type ProviderUsage,
-  type ToolCallPart,
-} from "../llm/index.js";
+import { AbortedError, type ChatError, NotConfiguredError, UnavailableError } from "../errors.js";
+import { type ChatMessage, type ChatModel, Models } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
   type ConversationStore,
@@ -26,12 +14,13 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
-import type { Approvals, Tool } from "../tools/index.js";
+import type { Approvals } from "../tools/index.js";
 import type { UsageMeter } from "../usage/index.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { abortReason, failedWith, openTurn, turnStats } from "./lifecycle.js";
 import type { ModelCallLimiter } from "./model-calls.js";
+import { modelRound } from "./model-round.js";
 import type { BotOptions } from "./options.js";
 import { KeyedQueue } from "./queue.js";
 import { keepPartialAnswer, rememberAnswer, rememberQuestion, reopenQuestion } from "./remember.js";
@@ -164,7 +153,7 @@ export class Bot {
         turn,
         messages,
         (m) =>
-          answerWithTools(turn, m, (sent, tools, last) => this.modelRound(turn, sent, tools, last), {
+          answerWithTools(turn, m, (sent, tools, last) => modelRound(turn, sent, tools, last, this.now), {
             tools: this.tools,
             ask,
             log: this.log,
@@ -284,55 +273,6 @@ export class Bot {
       : imagesOfQuestion(turn);
     const count = this.countTokens ?? tokenCounterFor(model.model.provider);
     return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
-  }
-
-  /**
-   * One model request: yields its text deltas (after a blank line when an
-   * earlier round already wrote text) and returns the tool calls it ended
-   * with. The turn's model call (its slot of the global cap) is held until
-   * the whole turn is answered.
-   */
-  private async *modelRound(
-    turn: Turn,
-    messages: ChatMessage[],
-    tools: Tool[],
-    last: boolean,
-  ): AsyncGenerator<string, ToolCallPart[], undefined> {
-    const signal = turn.controller.signal;
-    const callStarted = this.now();
-    // Every round's input counts (a tokenizer estimate, when the provider reports none).
-    turn.sent = [...(turn.sent ?? []), ...messages];
-    const onUsage = (usage: ProviderUsage) => turn.reported.push(usage);
-    let calls: ToolCallPart[] = [];
-    let gap = turn.text.length > 0 && !turn.text.endsWith("\n\n") ? "\n\n" : "";
-    try {
-      const stream = turn.model.model.stream(messages, {
-        signal,
-        onUsage,
-        ...(tools.length > 0
-          ? { tools: tools.map((t) => t.definition), toolChoice: last ? "none" : "auto" }
-          : {}),
-        onToolCalls: (c) => {
-          calls = c;
-        },
-      });
-      for await (const chunk of stream) {
-        if (chunk.length === 0) continue;
-        const delta = gap + chunk;
-        gap = "";
-        turn.firstTokenMs ??= this.now() - callStarted;
-        turn.text += delta;
-        turn.deltas++;
-        turn.partial?.update(turn.text);
-        yield delta;
-      }
-      if (signal.aborted) throw abortReason(signal);
-      return calls;
-    } catch (err) {
-      const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
-      turn.error = chatError.code;
-      throw chatError;
-    }
   }
 
   /**
