@@ -5,6 +5,7 @@ import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
 import { runSlackBench } from "./slack.js";
 import { runStreamBench } from "./stream/index.js";
+import { runToolsBench } from "./tools.js";
 import { runUsageBench } from "./usage.js";
 
 /**
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   slack: () => runSlackBench(),
   hardening: () => runHardeningProbe(),
   usage: () => runUsageBench(),
+  tools: () => runToolsBench(),
 };
 
 const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));

@@ -9,6 +9,7 @@ import { Replicas } from "./replicas/index.js";
 import { Access, PlaceSettings } from "./settings/index.js";
 import type { EditBudgetSource } from "./stream/index.js";
 import { NO_MODEL_HELP } from "./texts.js";
+import { Approvals, ToolServers } from "./tools/index.js";
 import { Bot, ModelCallLimiter, TurnTracker } from "./turn/index.js";
 import { UsageMeter } from "./usage/index.js";
 
@@ -33,6 +34,10 @@ export interface Core {
   metrics: Metrics | undefined;
   /** Votes on answers (feedback buttons), kept in the store, counted in the metrics. */
   feedback: FeedbackStore;
+  /** The MCP servers (started, or failed: see statuses()), closed at shutdown. */
+  tools: ToolServers;
+  /** Open questions to approve a tool call; the platforms' Approve/Deny buttons answer them. */
+  approvals: Approvals;
   /**
    * Budgets of `edits` requests per `perMs` per scope for `platform`: shared
    * by replicas where the store can count them (in the window family
@@ -67,6 +72,11 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     log,
   });
   const access = new Access(config.access, config.admins);
+  const tools = new ToolServers(config.tools.servers, log, config.tools);
+  // Every server starts at once; one that cannot is logged (and shown in /ready), the bot answers without it.
+  await tools.start();
+  // With a store other processes share, a press on another replica answers the question through it.
+  const approvals = new Approvals(store.coordination.shared ? { shared: store.state } : {});
   const prices = Object.fromEntries(config.models.map((m) => [m.name, m.price]));
   // The operator's admins are exempt from limits (counted all the same); platform admins are not.
   const usage = new UsageMeter({
@@ -85,6 +95,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
       limits: config.limits,
       currency: config.currency,
       priced: usage.priced,
+      toolServers: { names: tools.names, everywhere: tools.everywhere },
     },
     log,
   );
@@ -100,6 +111,16 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     lock: replicas.lock,
     modelCalls: new ModelCallLimiter(config.modelCalls),
     usage,
+    ...(tools.configured
+      ? {
+          tools: {
+            servers: tools,
+            approvals,
+            maxRounds: config.tools.maxRounds,
+            approvalTimeoutMs: config.tools.approvalTimeoutMs,
+          },
+        }
+      : {}),
   });
   if (config.metricsEnabled) metrics = new Metrics({ activeTurns: () => bot.activeTurns });
   return {
@@ -118,6 +139,8 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
       isOperatorAdmin: (id) => access.isOperatorAdmin(id),
     }),
     metrics,
+    tools,
+    approvals,
     feedback: new FeedbackStore(store.state, {
       onVote: (vote, previous) => {
         if (vote.value !== previous) metrics?.recordFeedback(vote.platform, vote.value);

@@ -167,7 +167,12 @@ async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promis
     store: () => store.probe().then(() => true),
   };
   for (const s of surfaces) if (s.name !== "web") checks[s.name] = () => s.ready();
-  registerOpsRoutes(http, { checks, metricsText: metrics ? () => metrics.text() : undefined });
+  registerOpsRoutes(http, {
+    checks,
+    metricsText: metrics ? () => metrics.text() : undefined,
+    // Shown, not checked: the bot answers without a tool server that is down.
+    details: core.tools.configured ? () => ({ tools: toolStates(core) }) : undefined,
+  });
   registerFeedbackRoute(http, { apiKey: config.web.apiKey, votes: () => core.feedback.votes() });
   if (metrics) log.info("Metrics: on, at /metrics");
   await http.listen({ port: config.web.port, host: config.web.host });
@@ -175,6 +180,20 @@ async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promis
   const port = typeof address === "object" && address ? address.port : config.web.port;
   const shown = config.web.host === "0.0.0.0" ? "localhost" : config.web.host;
   log.info(`Web: chat page and API at http://${shown}:${port}/`);
+}
+
+/** Each MCP server as /ready shows it: "ready (3 tools)", "starting", or "failed: <why>". */
+function toolStates(core: Core): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(core.tools.statuses()).map(([name, s]) => [
+      name,
+      s.state === "ready"
+        ? `ready (${s.tools} tools)`
+        : s.state === "failed"
+          ? `failed: ${s.reason}`
+          : s.state,
+    ]),
+  );
 }
 
 /**
@@ -211,6 +230,7 @@ function stopOnSignal(core: Core, surfaces: Surface[], http: HttpServer | undefi
       .stop()
       .catch((err) => log.warn({ err }, "could not unregister this process"));
     await http?.close().catch((err) => log.error({ err }, "could not close the web server"));
+    await core.tools.close();
     await store.close().catch((err) => log.error({ err }, "could not close the store"));
     log.info("stopped");
     log.flush();

@@ -26,6 +26,7 @@ export class Metrics {
   private readonly tokens: Counter<"platform" | "provider" | "model" | "kind">;
   private readonly cost: Counter<"platform" | "provider" | "model">;
   private readonly estimated: Counter<"platform" | "provider" | "model">;
+  private readonly toolCalls: Counter<"platform" | "server" | "tool" | "status">;
 
   /** `activeTurns` is read at each scrape (Bot.activeTurns). */
   constructor(options: { defaultMetrics?: boolean; activeTurns?: () => number } = {}) {
@@ -101,6 +102,13 @@ export class Metrics {
       labelNames: ["platform", "provider", "model"],
       registers,
     });
+    // Labelled by the operator's servers and their tools (bounded); a name the model made up is "unknown".
+    this.toolCalls = new Counter({
+      name: "chatbot_tool_calls_total",
+      help: "Tool (MCP) calls by platform, server, tool and status (done, error, timeout, refused, unavailable).",
+      labelNames: ["platform", "server", "tool", "status"],
+      registers,
+    });
     const activeTurns = options.activeTurns;
     this.activeTurns = new Gauge({
       name: "chatbot_active_turns",
@@ -128,6 +136,15 @@ export class Metrics {
       this.tokens.inc({ ...labels, kind: "cached_input" }, usage.cachedInputTokens);
       if (usage.cost !== undefined) this.cost.inc(labels, usage.cost);
       if (usage.estimated) this.estimated.inc(labels);
+    }
+    for (const call of stats.toolCalls ?? []) {
+      const known = call.server !== undefined;
+      this.toolCalls.inc({
+        platform,
+        server: call.server ?? "unknown",
+        tool: known ? call.name : "unknown",
+        status: call.status,
+      });
     }
   }
 

@@ -4,6 +4,7 @@ import type { Author } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
 import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, Incoming } from "../../src/turn/index.js";
+import { discordApproval } from "./approval.js";
 import { answerKey, FOLLOW_MS, isReplyChain } from "./places.js";
 import { DiscordReply, logSendFailure } from "./reply.js";
 
@@ -75,7 +76,10 @@ export async function answer(
   try {
     // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
     const result = await renderByEditing(
-      untilFirst(d.bot.reply(incoming, signal), () => typing.stop()),
+      untilFirst(
+        d.bot.reply(incoming, signal, d.bot.approvals ? { askApproval: discordApproval(channel) } : {}),
+        () => typing.stop(),
+      ),
       reply,
       { cursor: d.cursor, placeholder: null },
     );

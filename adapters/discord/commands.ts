@@ -48,7 +48,7 @@ export const RESET_DONE = "Done: I forgot our conversation here. Your next messa
 export const RESET_FAILED = "Sorry, I could not forget this conversation. Please try again.";
 
 /**
- * Registers /reset, /config (its model choices: `models`) and /usage globally, and in
+ * Registers /reset, /config (its model choices: `models`; its tools choices: `toolServers`) and /usage globally, and in
  * `guildId` when set (guild commands show up at once, global ones can take a
  * while). Each list is written only when what Discord has differs, so
  * restarts do not churn command versions.
@@ -59,8 +59,9 @@ export async function registerCommands(
   guildId: string | undefined,
   models: string[],
   log: Logger,
+  toolServers: string[] = [],
 ): Promise<void> {
-  const commands: CommandBody[] = [RESET_COMMAND, configCommand(models), USAGE_COMMAND];
+  const commands: CommandBody[] = [RESET_COMMAND, configCommand(models, toolServers), USAGE_COMMAND];
   await sync(rest, Routes.applicationCommands(applicationId), commands, "global", log);
   if (guildId) {
     await sync(

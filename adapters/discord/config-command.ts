@@ -35,14 +35,14 @@ const ON_OFF = [
 ];
 
 /**
- * `/config show | model | prompt | reply-to-all | memory | limit`: the same settings
+ * `/config show | model | prompt | reply-to-all | memory | limit | tools`: the same settings
  * command set as Slack's `/chatbot`. Hidden from members without Manage
  * Server by default (server admins can change that under Integrations), and
  * checked again when used. Discord allows at most 25 choices per option.
  * @see https://discord.com/developers/docs/interactions/application-commands#subcommands-and-subcommand-groups
  * @see https://discord.com/developers/docs/interactions/application-commands#application-command-permissions-object
  */
-export function configCommand(models: string[]) {
+export function configCommand(models: string[], toolServers: string[] = []) {
   return {
     name: "config",
     description: "Show or change the bot's settings for this channel or server",
@@ -129,6 +129,33 @@ export function configCommand(models: string[]) {
           SERVER_OPTION,
         ],
       },
+      // Only when the operator configured MCP servers: their names are its choices.
+      ...(toolServers.length > 0
+        ? [
+            {
+              type: ApplicationCommandOptionType.Subcommand,
+              name: "tools",
+              description: "Which tool (MCP) servers the bot may use here; without a name: list them",
+              options: [
+                {
+                  type: ApplicationCommandOptionType.String,
+                  name: "name",
+                  description: "A tool server",
+                  required: false,
+                  choices: toolServers.slice(0, 25).map((n) => ({ name: n, value: n })),
+                },
+                {
+                  type: ApplicationCommandOptionType.String,
+                  name: "value",
+                  description: "on, off or clear",
+                  required: false,
+                  choices: ON_OFF,
+                },
+                SERVER_OPTION,
+              ],
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -175,6 +202,13 @@ function parse(interaction: ChatInputCommandInteraction): SettingsCommand {
     if (!key || value === "bad")
       return { kind: "help", problem: "Give the limit as a number (20000, 20k, 2.50), none, or clear." };
     return { kind: "set", key, value, scope };
+  }
+  if (sub === "tools") {
+    const server = interaction.options.getString("name") ?? undefined;
+    if (!server) return { kind: "tools", scope };
+    const value = onOff(interaction.options.getString("value") ?? "");
+    if (value === "bad") return { kind: "help", problem: "Say on, off or clear for the tool server." };
+    return { kind: "tools", server, ...(value === undefined ? {} : { value }), scope };
   }
   const value = onOff(interaction.options.getString("value", true));
   const key = sub === "memory" ? "memory" : "replyToAll";

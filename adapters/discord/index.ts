@@ -17,6 +17,7 @@ import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/
 import { type Bot, type Incoming, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
 import type { UsageMeter } from "../../src/usage/index.js";
 import { answer, type TurnTarget } from "./answer.js";
+import { handleApprovalButton } from "./approval.js";
 import { handleReset, registerCommands } from "./commands.js";
 import { handleConfig } from "./config-command.js";
 import { type ControlDeps, handleButton, rememberTurn } from "./controls.js";
@@ -232,9 +233,11 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
   client.on(Events.InteractionCreate, (interaction) => {
     if (stopping) return;
     if (interaction.isButton()) {
-      handleButton(interaction, controls).catch((err: unknown) =>
-        log.error({ err, channelId: interaction.channelId }, "Discord: could not answer a button"),
-      );
+      handleApprovalButton(interaction, bot, log)
+        .then((handled) => (handled ? true : handleButton(interaction, controls)))
+        .catch((err: unknown) =>
+          log.error({ err, channelId: interaction.channelId }, "Discord: could not answer a button"),
+        );
       return;
     }
     if (!interaction.isChatInputCommand()) return;
@@ -281,7 +284,14 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
   log.info({ inviteUrl }, `Discord: logged in as ${client.user?.tag}. Invite it to a server: ${inviteUrl}`);
   // Commands are per application: the shard with shard 0 registers them for all.
   if (holdsFirstShard(client))
-    await registerCommands(client.rest, applicationId, config.guildId, options.settings.defaults.models, log);
+    await registerCommands(
+      client.rest,
+      applicationId,
+      config.guildId,
+      options.settings.defaults.models,
+      log,
+      options.settings.defaults.toolServers?.names,
+    );
 
   return {
     name: "discord",

@@ -3,6 +3,7 @@ import type { FeedbackValue } from "../../src/feedback/index.js";
 import { STOP_TOO_LATE, stopRefused } from "../../src/texts.js";
 import type { Presser, StopOutcome } from "../../src/turn/index.js";
 import type { SlackDeps } from "./answer.js";
+import { registerApprovalActions } from "./approval.js";
 import { conversationOfFeedback, FEEDBACK_ACTION, STOP_ACTION } from "./blocks.js";
 
 /**
@@ -20,6 +21,7 @@ export function registerActions(app: App, d: SlackDeps): void {
     await ack();
     await onFeedback(d, body, action);
   });
+  registerApprovalActions(app, d);
 }
 
 /**

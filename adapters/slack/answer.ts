@@ -7,7 +7,8 @@ import type { EditBudgetSource } from "../../src/stream/index.js";
 import type { Bot, TurnTracker } from "../../src/turn/index.js";
 import type { UsageMeter } from "../../src/usage/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
-import { afterStatus, onQuestion } from "./assistant.js";
+import { slackApproval } from "./approval.js";
+import { afterStatus, onQuestion, withToolStatus } from "./assistant.js";
 import { fetchSlackFiles, type SlackFile } from "./files.js";
 import { fromSlackText, stripMention } from "./format.js";
 import { type NativeDeps, respond, streamsNatively } from "./respond.js";
@@ -101,7 +102,8 @@ export async function answer(
     return;
   }
   const nameOf = (id: string) => d.api.userName(id);
-  const thinking = onQuestion(d, place, question, streamsNatively(d.native.mode, place));
+  const native = streamsNatively(d.native.mode, place);
+  const thinking = onQuestion(d, place, question, native);
   const [files, authorName, text, context] = await Promise.all([
     attached.length > 0
       ? fetchSlackFiles(attached, d.botToken, d.bot.attachmentLimits, d.apiUrl, log)
@@ -119,7 +121,7 @@ export async function answer(
     }),
   ]);
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const deltas = afterStatus(
+  const replying = afterStatus(
     thinking,
     d.bot.reply(
       {
@@ -132,8 +134,10 @@ export async function answer(
         ...(files.length > 0 ? { files } : {}),
       },
       signal,
+      d.bot.approvals ? { askApproval: slackApproval(d, place) } : {},
     ),
   );
+  const deltas = native ? withToolStatus(d, place, replying) : replying;
   const result = await respond(d, ev, place, deltas, signal, {
     turnId,
     conversationId: place.conversationId,

@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import type { StreamItem } from "../../src/stream/index.js";
 import type { Place, SlackDeps } from "./answer.js";
 
 /**
@@ -127,6 +128,32 @@ export async function* afterStatus<T>(
     }
   } finally {
     await iterator.return?.();
+  }
+}
+
+/**
+ * A native stream only grows, so a tool's status line cannot be shown in it
+ * and taken back: the thread's status says it instead ("is running
+ * get-sum…"), cleared when the tools are done. One call per change, far
+ * below setStatus's tier.
+ */
+export async function* withToolStatus(
+  d: SlackDeps,
+  place: Place,
+  items: AsyncIterable<StreamItem>,
+): AsyncGenerator<StreamItem, void, undefined> {
+  const threadTs = place.threadTs;
+  const running = new Map<string, string>();
+  for await (const item of items) {
+    if (threadTs && typeof item !== "string" && item.type === "tool") {
+      if (item.status === "started") running.set(item.callId, item.name);
+      else running.delete(item.callId);
+      const names = [...new Set(running.values())].join(", ");
+      await d.api
+        .setStatus(place.channel, threadTs, names ? `is running ${names}…` : "")
+        .catch(() => undefined);
+    }
+    yield item;
   }
 }
 

@@ -194,6 +194,8 @@ async function answerStreaming(
       if (open().isClosed) break;
       if (typeof item === "string") await open().send("token", item);
       else if (item.type === "notice") await open().send("notice", item.text);
+      else if (item.type === "tool")
+        await open().send("tool", JSON.stringify({ name: item.name, status: item.status }));
     }
     if (!open().isClosed) await open().send("done", JSON.stringify({ conversation_id: chat.conversationId }));
   } catch (err) {

@@ -14,6 +14,8 @@ export interface OpsOptions {
   metricsText?: () => Promise<string>;
   /** How long one check may take before it counts as failed (ms; default 2,000). */
   checkTimeoutMs?: number;
+  /** More to show in /ready's body that does not decide readiness (each MCP tool server's state). */
+  details?: () => Record<string, unknown>;
 }
 
 /**
@@ -42,9 +44,12 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsOptions): vo
       }),
     );
     const ready = Object.values(results).every(Boolean);
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? "ready" : "not ready", checks: results, ...(ready ? {} : { reasons }) });
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? "ready" : "not ready",
+      checks: results,
+      ...(ready ? {} : { reasons }),
+      ...(options.details?.() ?? {}),
+    });
   });
   const metricsText = options.metricsText;
   if (metricsText) {

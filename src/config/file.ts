@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { issuesOf, mcpServers } from "./mcp.js";
 
 /**
  * The operator config file (CONFIG_FILE): YAML or JSON, in the shape
@@ -83,6 +84,8 @@ const file = z.strictObject({
     .string()
     .regex(/^[A-Z]{3}$/, "accepts a three-letter currency code, like USD or EUR")
     .default("USD"),
+  // The key Claude Desktop's file uses (camelCase, unlike the rest), so an entry can be pasted as it is.
+  mcpServers,
 });
 
 export type ConfigFile = z.infer<typeof file>;
@@ -102,13 +105,6 @@ function exactIntegers(value: unknown): unknown {
   if (value && typeof value === "object")
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactIntegers(v)]));
   return value;
-}
-
-/** `models[1].provider`: a zod issue's path as it reads in the file. */
-function pathOf(path: PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
-    .join("");
 }
 
 /** Reads and validates the file; the problems name the file and the path of each bad entry. */
@@ -131,18 +127,7 @@ export function readConfigFile(path: string): { file?: ConfigFile; problems: str
     };
   }
   const result = file.safeParse(raw ?? {});
-  if (!result.success) {
-    return {
-      problems: result.error.issues.map((i) => {
-        const where = pathOf(i.path);
-        const message =
-          i.code === "unrecognized_keys"
-            ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`
-            : i.message;
-        return `${path}: ${where ? `${where}: ` : ""}${message}`;
-      }),
-    };
-  }
+  if (!result.success) return { problems: issuesOf(path, result.error.issues) };
   const parsed = result.data;
   const problems: string[] = [];
   const names = new Set<string>();

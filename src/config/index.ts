@@ -4,19 +4,33 @@ import { z } from "zod";
 import type { OtherErrorCode } from "../errors.js";
 import { bool, int, list, num, oneOf, shardCount, str, url } from "./fields.js";
 import { readConfigFile } from "./file.js";
+import { mcpServersOf, readMcpConfig } from "./mcp.js";
 import { envModels, modelsOf } from "./models.js";
 import type {
   AccessConfig,
   Config,
   Limits,
   LlmConfig,
+  McpServerConfig,
   ModelConfig,
   Price,
   Provider,
   SlackStreaming,
+  ToolsConfig,
 } from "./types.js";
 
-export type { AccessConfig, Config, Limits, LlmConfig, ModelConfig, Price, Provider, SlackStreaming };
+export type {
+  AccessConfig,
+  Config,
+  Limits,
+  LlmConfig,
+  McpServerConfig,
+  ModelConfig,
+  Price,
+  Provider,
+  SlackStreaming,
+  ToolsConfig,
+};
 
 /**
  * What the assistant pane suggests by default (SLACK_SUGGESTED_PROMPTS, `|`-separated, "none"
@@ -56,6 +70,11 @@ const schema = z.object({
   ANTHROPIC_API_KEY: str(),
   ANTHROPIC_BASE_URL: url(["http:", "https:"]),
   CONFIG_FILE: str(),
+  MCP_CONFIG: str(),
+  TOOL_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  TOOL_MAX_ROUNDS: int(5, 1, 50),
+  TOOL_APPROVAL_TIMEOUT_MS: int(600_000, 100, 86_400_000),
+  TOOL_RESULT_MAX_CHARS: int(4_000, 100, 1_000_000),
   SYSTEM_PROMPT: str(),
   LLM_TEMPERATURE: num(0, 2),
   LLM_MAX_OUTPUT_TOKENS: int(1024, 1, 1_000_000),
@@ -166,6 +185,9 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
     );
   const fileRead = e.CONFIG_FILE ? readConfigFile(e.CONFIG_FILE) : { file: undefined, problems: [] };
   problems.push(...fileRead.problems);
+  const mcpRead = e.MCP_CONFIG ? readMcpConfig(e.MCP_CONFIG) : { servers: {}, problems: [] };
+  problems.push(...mcpRead.problems);
+  const servers = mcpServersOf(fileRead.file?.mcpServers ?? {}, mcpRead.servers, e.MCP_CONFIG, problems);
   const llm: LlmConfig = {
     provider,
     model: e.LLM_MODEL ?? (provider ? DEFAULT_MODELS[provider] : DEFAULT_MODELS.openai),
@@ -188,6 +210,13 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dotenvPath?: stri
 
   return {
     llm,
+    tools: {
+      servers,
+      callTimeoutMs: e.TOOL_TIMEOUT_MS,
+      maxRounds: e.TOOL_MAX_ROUNDS,
+      approvalTimeoutMs: e.TOOL_APPROVAL_TIMEOUT_MS,
+      maxResultChars: e.TOOL_RESULT_MAX_CHARS,
+    },
     models,
     defaultModel: fileRead.file?.default_model ?? models[0]?.name,
     access: {
@@ -288,6 +317,14 @@ export function secretsOf(config: Config): string[] {
     config.slack.signingSecret,
     config.discord.token,
     config.web.apiKey,
+    // An MCP server's headers, and env entries named like secrets, carry its token.
+    ...config.tools.servers.flatMap((s) =>
+      s.kind === "http"
+        ? Object.values(s.headers)
+        : Object.entries(s.env)
+            .filter(([name]) => /TOKEN|KEY|SECRET|PASSWORD/i.test(name))
+            .map(([, value]) => value),
+    ),
   ].filter((s): s is string => s !== undefined);
 }
 

@@ -102,8 +102,40 @@ export interface AccessConfig {
   dms: boolean;
 }
 
+/**
+ * One MCP server (CONFIG_FILE `mcpServers:` or the MCP_CONFIG file): a
+ * program started with stdio, or a Streamable HTTP endpoint. `everywhere`:
+ * every place may use it unless its settings say otherwise; otherwise only
+ * places that turn it on (`/chatbot tools <name> on`).
+ */
+export type McpServerConfig =
+  | {
+      name: string;
+      kind: "stdio";
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      cwd?: string;
+      everywhere: boolean;
+    }
+  | { name: string; kind: "http"; url: string; headers: Record<string, string>; everywhere: boolean };
+
+/** Tools over MCP (src/tools/). */
+export interface ToolsConfig {
+  servers: McpServerConfig[];
+  /** Longest one tool call may take before the model is told it timed out (ms). */
+  callTimeoutMs: number;
+  /** Model rounds that may call tools in one turn; after them the model must answer. */
+  maxRounds: number;
+  /** Longest wait for the asker's Approve/Deny on a tool that changes things (ms); then refused. */
+  approvalTimeoutMs: number;
+  /** Characters of a tool's result sent to the model and kept with the turn; the rest is cut, marked. */
+  maxResultChars: number;
+}
+
 export interface Config {
   llm: LlmConfig;
+  tools: ToolsConfig;
   attachments: AttachmentsConfig;
   /** Every model the bot may use; empty when none is configured. */
   models: ModelConfig[];

@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { NetworkError } from "../errors.js";
-import { SdkModel, type SdkModelOptions } from "./sdk-model.js";
-import { type ChatMessage, type ProviderUsage, textOf } from "./types.js";
+import { SdkModel, type SdkModelOptions, type ToolRequest } from "./sdk-model.js";
+import { parseArgs } from "./tool-args.js";
+import { type ChatMessage, type ProviderUsage, type ToolCallPart, textOf } from "./types.js";
 
 /** Claude through the official SDK's streaming Messages API. */
 export class AnthropicModel extends SdkModel {
@@ -22,6 +23,7 @@ export class AnthropicModel extends SdkModel {
     messages: ChatMessage[],
     signal: AbortSignal,
     report: (usage: ProviderUsage) => void,
+    tools: ToolRequest,
   ): AsyncGenerator<string> {
     const { system, turns } = toAnthropic(messages);
     const stream = await this.client.messages.create(
@@ -31,6 +33,16 @@ export class AnthropicModel extends SdkModel {
         messages: turns,
         stream: true,
         ...(system ? { system } : {}),
+        ...(tools.tools.length > 0
+          ? {
+              tools: tools.tools.map((t) => ({
+                name: t.name,
+                description: t.description,
+                input_schema: { type: "object" as const, ...t.parameters },
+              })),
+              tool_choice: { type: tools.choice },
+            }
+          : {}),
         ...(this.options.temperature === undefined
           ? {}
           : { temperature: Math.min(this.options.temperature, 1) }),
@@ -39,10 +51,20 @@ export class AnthropicModel extends SdkModel {
     );
     let finished = false;
     const usage = new AnthropicUsage();
+    // A tool_use block opens with its id and name; its input streams as input_json_delta pieces.
+    // @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#input-json-delta
+    const calls = new Map<number, { id: string; name: string; json: string }>();
     try {
       for await (const event of stream) {
         if (event.type === "content_block_delta" && event.delta.type === "text_delta") yield event.delta.text;
-        else if (event.type === "message_start") usage.start(event.message.usage);
+        else if (event.type === "content_block_start" && event.content_block.type === "tool_use") {
+          calls.set(event.index, { id: event.content_block.id, name: event.content_block.name, json: "" });
+        } else if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") {
+          const call = calls.get(event.index);
+          if (call) call.json += event.delta.partial_json;
+          // Keeps the idle timer armed while long arguments stream (empty deltas are skipped).
+          yield "";
+        } else if (event.type === "message_start") usage.start(event.message.usage);
         else if (event.type === "message_delta") usage.delta(event.usage);
         else if (event.type === "message_stop") finished = true;
       }
@@ -52,10 +74,20 @@ export class AnthropicModel extends SdkModel {
       if (reported) report(reported);
     }
     if (!finished) throw new NetworkError("anthropic: the stream ended before the model finished");
+    if (calls.size > 0)
+      tools.onCalls(
+        [...calls.entries()]
+          .sort(([a], [b]) => a - b)
+          .map(([, c]) => ({ type: "tool_call", id: c.id, name: c.name, args: parseArgs(c.json) })),
+      );
   }
 }
 
-type Block = Anthropic.TextBlockParam | Anthropic.ImageBlockParam;
+type Block =
+  | Anthropic.TextBlockParam
+  | Anthropic.ImageBlockParam
+  | Anthropic.ToolUseBlockParam
+  | Anthropic.ToolResultBlockParam;
 type Turn = { role: "user" | "assistant"; content: string | Block[] };
 
 /**
@@ -95,9 +127,12 @@ class AnthropicUsage {
 /**
  * Anthropic takes the system prompt as its own parameter and wants turns that
  * start with the user and alternate; consecutive same-role messages are joined
- * (as text, or as blocks once one of them has an image).
+ * (as text, or as blocks once one of them has an image). Tool results go in a
+ * user turn (`tool_result` blocks, first in it), tool calls are the
+ * assistant's `tool_use` blocks.
+ * @see https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use
  */
-export function toAnthropic(messages: ChatMessage[]): { system: string; turns: Turn[] } {
+function toAnthropic(messages: ChatMessage[]): { system: string; turns: Turn[] } {
   const system = messages
     .filter((m) => m.role === "system")
     .map((m) => textOf(m.content))
@@ -105,10 +140,11 @@ export function toAnthropic(messages: ChatMessage[]): { system: string; turns: T
   const turns: Turn[] = [];
   for (const m of messages) {
     if (m.role === "system") continue;
-    const content = m.role === "user" ? toBlocksOrText(m.content) : textOf(m.content);
+    const role = m.role === "assistant" ? "assistant" : "user";
+    const content = m.role === "assistant" ? assistantContent(m.content) : toBlocksOrText(m.content);
     const last = turns.at(-1);
-    if (last && last.role === m.role) last.content = join(last.content, content);
-    else turns.push({ role: m.role, content });
+    if (last && last.role === role) last.content = join(last.content, content);
+    else turns.push({ role, content });
   }
   while (turns[0]?.role === "assistant") turns.shift();
   return { system, turns };
@@ -120,11 +156,33 @@ export function toAnthropic(messages: ChatMessage[]): { system: string; turns: T
  */
 function toBlocksOrText(content: ChatMessage["content"]): string | Block[] {
   if (typeof content === "string") return content;
-  return content.map((p) =>
-    p.type === "text"
-      ? { type: "text", text: p.text }
-      : { type: "image", source: { type: "base64", media_type: p.mediaType, data: p.data } },
-  );
+  return content.flatMap((p): Block[] => {
+    if (p.type === "text") return [{ type: "text", text: p.text }];
+    if (p.type === "image")
+      return [{ type: "image", source: { type: "base64", media_type: p.mediaType, data: p.data } }];
+    if (p.type === "tool_result")
+      return [
+        {
+          type: "tool_result",
+          tool_use_id: p.callId,
+          content: p.text,
+          ...(p.isError ? { is_error: true } : {}),
+        },
+      ];
+    return [];
+  });
+}
+
+/** An assistant message: its text, and its tool calls as `tool_use` blocks (an empty text block is refused). */
+function assistantContent(content: ChatMessage["content"]): string | Block[] {
+  if (typeof content === "string") return content;
+  const calls = content.filter((p): p is ToolCallPart => p.type === "tool_call");
+  const text = textOf(content);
+  if (calls.length === 0) return text;
+  return [
+    ...(text ? [{ type: "text" as const, text }] : []),
+    ...calls.map((c) => ({ type: "tool_use" as const, id: c.id, name: c.name, input: c.args })),
+  ];
 }
 
 function join(a: string | Block[], b: string | Block[]): string | Block[] {

@@ -1,6 +1,20 @@
 import { mapSdkError } from "./errors.js";
 import { resilientStream } from "./resilience.js";
-import type { ChatMessage, ChatModel, ProviderUsage, StreamOptions } from "./types.js";
+import type {
+  ChatMessage,
+  ChatModel,
+  ProviderUsage,
+  StreamOptions,
+  ToolCallPart,
+  ToolDefinition,
+} from "./types.js";
+
+/** The tools of one request, for a provider to offer, and where the calls it streams go. */
+export interface ToolRequest {
+  tools: ToolDefinition[];
+  choice: "auto" | "none";
+  onCalls: (calls: ToolCallPart[]) => void;
+}
 
 /** Settings shared by the models built on an official SDK. */
 export interface SdkModelOptions {
@@ -38,7 +52,12 @@ export abstract class SdkModel implements ChatModel {
 
   stream(messages: ChatMessage[], options: StreamOptions = {}): AsyncIterable<string> {
     const report = options.onUsage ?? (() => undefined);
-    return resilientStream((signal) => this.once(messages, signal, report), {
+    const tools: ToolRequest = {
+      tools: options.tools ?? [],
+      choice: options.toolChoice ?? "auto",
+      onCalls: options.onToolCalls ?? (() => undefined),
+    };
+    return resilientStream((signal) => this.once(messages, signal, report, tools), {
       maxRetries: this.options.maxRetries,
       idleTimeoutMs: this.options.idleTimeoutMs,
       backoffMs: this.options.backoffMs,
@@ -47,10 +66,15 @@ export abstract class SdkModel implements ChatModel {
     });
   }
 
-  /** One streaming request; yields text deltas, `report`s what the provider says it used; throws the SDK's errors. */
+  /**
+   * One streaming request; yields text deltas, `report`s what the provider
+   * says it used, hands the tool calls the model asked for to `tools.onCalls`
+   * once they are whole; throws the SDK's errors.
+   */
   protected abstract once(
     messages: ChatMessage[],
     signal: AbortSignal,
     report: (usage: ProviderUsage) => void,
+    tools: ToolRequest,
   ): AsyncGenerator<string>;
 }

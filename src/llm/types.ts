@@ -25,18 +25,53 @@ export interface ImagePart {
 }
 
 /**
- * One piece of a message. A union on `type`, so more kinds (tool calls and
- * their results) can join without changing the ones here.
+ * A tool the model asked to call, in an assistant message. OpenAI gets it as
+ * one of the message's `tool_calls`, Anthropic as a `tool_use` block.
  */
-export type ContentPart = TextPart | ImagePart;
+export interface ToolCallPart {
+  type: "tool_call";
+  /** The provider's id of the call (`call_…`, `toolu_…`); its result names it. */
+  id: string;
+  /** The tool's name as the model was offered it. */
+  name: string;
+  /** The arguments the model wrote (a JSON object). */
+  args: Record<string, unknown>;
+}
 
 /**
- * A message as the model sees it: a string, or parts (text and images, in
- * order). Only user messages carry images.
+ * What a tool answered, in a `tool` message. OpenAI gets one `role: "tool"`
+ * message per result, Anthropic a `tool_result` block in a user turn.
+ */
+export interface ToolResultPart {
+  type: "tool_result";
+  /** The ToolCallPart.id this answers. */
+  callId: string;
+  name: string;
+  text: string;
+  /** The call failed (error, timeout, refused): the model is told so. */
+  isError?: boolean;
+}
+
+/** One piece of a message; a union on `type`. */
+export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart;
+
+/**
+ * A message as the model sees it: a string, or parts (in order). Only user
+ * messages carry images; only assistant messages tool calls; only `tool`
+ * messages tool results (each answering a call of the assistant message before it).
  */
 export interface ChatMessage {
-  role: "system" | "user" | "assistant";
+  role: "system" | "user" | "assistant" | "tool";
   content: string | ContentPart[];
+}
+
+/** A tool the model may call: its name, what it does, and its arguments' JSON Schema. */
+export interface ToolDefinition {
+  /** At most 64 of letters, digits, `_` and `-` (both providers' rule). */
+  name: string;
+  description: string;
+  /** A JSON Schema of type "object". */
+  parameters: Record<string, unknown>;
 }
 
 export interface StreamOptions {
@@ -48,6 +83,15 @@ export interface StreamOptions {
    * when the provider sends it in time. Not called when it reported nothing.
    */
   onUsage?: (usage: ProviderUsage) => void;
+  /** Tools the model may call in this request. Absent or empty: none offered. */
+  tools?: ToolDefinition[];
+  /** "none": the model may not call any (its last round); default "auto". */
+  toolChoice?: "auto" | "none";
+  /**
+   * Called once, when the model ended its message by asking for tool calls
+   * (with their arguments whole), before the stream ends. Not called when it answered.
+   */
+  onToolCalls?: (calls: ToolCallPart[]) => void;
 }
 
 /**
@@ -82,7 +126,7 @@ export interface ChatModel {
   stream(messages: ChatMessage[], options?: StreamOptions): AsyncIterable<string>;
 }
 
-/** The text of a message's content, parts joined (images left out). */
+/** The text of a message's content, text parts joined (images and tool parts left out). */
 export function textOf(content: ChatMessage["content"]): string {
   if (typeof content === "string") return content;
   return content

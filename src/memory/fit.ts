@@ -12,14 +12,23 @@ export interface FitImagePart {
   name?: string;
 }
 
+/** A tool call (its name and arguments count) or a tool's result (its text counts). */
+export interface FitToolPart {
+  type: "tool_call" | "tool_result";
+  name: string;
+  args?: unknown;
+  text?: string;
+}
+
 /**
  * A message as context fitting sees it: a role and its text, or its parts.
  * The model's own message type has this shape, so the model client and
- * memory stay apart. More part kinds (tool calls) join the union later.
+ * memory stay apart. A `tool` message answers the assistant message before
+ * it: one is never kept without the other.
  */
 export interface FitMessage {
-  role: "system" | "user" | "assistant";
-  content: string | Array<FitTextPart | FitImagePart>;
+  role: "system" | "user" | "assistant" | "tool";
+  content: string | Array<FitTextPart | FitImagePart | FitToolPart>;
 }
 
 /** Counts the tokens of one text as the model would. */
@@ -53,7 +62,11 @@ export function imageTokens(width: number, height: number): number {
 function costOf(m: FitMessage, count: TokenCounter): number {
   if (typeof m.content === "string") return count(m.content) + PER_MESSAGE_OVERHEAD_TOKENS;
   let cost = PER_MESSAGE_OVERHEAD_TOKENS;
-  for (const p of m.content) cost += p.type === "text" ? count(p.text) : imageTokens(p.width, p.height);
+  for (const p of m.content) {
+    if (p.type === "text") cost += count(p.text);
+    else if (p.type === "image") cost += imageTokens(p.width, p.height);
+    else cost += count(p.name) + count(p.text ?? JSON.stringify(p.args ?? {}));
+  }
   return cost;
 }
 
@@ -114,8 +127,8 @@ export function fitToBudget<M extends FitMessage>(
     break;
   }
   kept.reverse();
-  // Providers want the first non-system message to be the user's.
-  while (kept.length > 1 && kept[0]!.role === "assistant") kept.shift();
+  // Providers want the first non-system message to be the user's (and a tool result after its call).
+  while (kept.length > 1 && (kept[0]!.role === "assistant" || kept[0]!.role === "tool")) kept.shift();
   return [{ role: "system", content: system } as M, ...kept];
 }
 

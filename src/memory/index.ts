@@ -11,4 +11,5 @@ export type {
   NewAttachment,
   StateStore,
   StoredMessage,
+  StoredToolRound,
 } from "./types.js";

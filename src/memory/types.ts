@@ -21,6 +21,31 @@ export interface StoredMessage {
   filesText?: string;
   /** Images that came with a user message; their bytes are kept apart (ConversationStore.attachments). */
   attachments?: AttachmentRef[];
+  /** On an answer: the tools it called, round by round, with their (bounded) results. */
+  tools?: StoredToolRound[];
+}
+
+/** One round of tool calls inside an answer. */
+export interface StoredToolRound {
+  /** Where in the answer's text the calls came: the text before it is what the model wrote first. */
+  at: number;
+  calls: StoredToolCall[];
+}
+
+/** One tool call and its result, as the model is shown it again on a follow-up. */
+export interface StoredToolCall {
+  /** The provider's id of the call. */
+  id: string;
+  /** The name the model called it by. */
+  name: string;
+  /** The tool's own name and server (for people). */
+  tool: string;
+  server?: string;
+  args: Record<string, unknown>;
+  /** The result's text, bounded (TOOL_RESULT_MAX_CHARS); `truncated` when cut. */
+  result: string;
+  isError?: boolean;
+  truncated?: boolean;
 }
 
 /**

@@ -21,7 +21,9 @@ export type SettingsCommand =
   | { kind: "show" }
   | { kind: "help"; problem?: string }
   /** `value` undefined: clear, so the wider scope's value applies again; null: no limit here. */
-  | { kind: "set"; key: SettingKey; value: string | boolean | number | null | undefined; scope: Scope };
+  | { kind: "set"; key: SettingKey; value: string | boolean | number | null | undefined; scope: Scope }
+  /** One MCP server on or off here (`value` undefined: clear); without `server`: the servers and where each is on. */
+  | { kind: "tools"; server?: string; value?: boolean; scope: Scope };
 
 /** The names people type and read (`reply-to-all`), for each setting. */
 export const SETTING_NAMES: Record<SettingKey, string> = {
@@ -29,6 +31,7 @@ export const SETTING_NAMES: Record<SettingKey, string> = {
   prompt: "prompt",
   replyToAll: "reply-to-all",
   memory: "memory",
+  tools: "tools",
   ...LIMIT_NAMES,
 };
 
@@ -43,6 +46,7 @@ const USAGE = [
   "• reply-to-all on|off|clear: answer every message in this channel, without a mention",
   "• memory on|off|clear: remember conversations here",
   "• limit user-tokens|channel-tokens|user-cost|channel-cost <amount>|none|clear: a daily limit here (UTC days)",
+  "• tools <server> on|off|clear: which of the operator's tool (MCP) servers the bot may use here; tools: list them",
 ].join("\n");
 
 /**
@@ -89,6 +93,13 @@ export function parseSettingsCommand(text: string): SettingsCommand {
         };
       return { kind: "set", key, value, scope };
     }
+    case "tools": {
+      if (args.length === 0 || args[0] === "") return { kind: "tools", scope };
+      const value = onOff(args[1]);
+      if (args.length !== 2 || value === "bad")
+        return { kind: "help", problem: "Say which server and on, off or clear: `tools <server> on`." };
+      return { kind: "tools", server: args[0], ...(value === undefined ? {} : { value }), scope };
+    }
     default:
       return { kind: "help", problem: `There is no setting "${word}".` };
   }
@@ -116,10 +127,13 @@ export async function runSettingsCommand(
 ): Promise<string> {
   if (command.kind === "help") return command.problem ? `${command.problem}\n\n${USAGE}` : USAGE;
   if (command.kind === "show") return describe(await deps.settings.resolve(place), place, deps.settings);
+  if (command.kind === "tools" && command.server === undefined)
+    return describeTools(await deps.settings.resolve(place), deps.settings);
   if (!deps.access.mayConfigure(actor)) {
     return "Only workspace or server admins, and the admins the bot's operator listed, can change its settings. Nothing was changed.";
   }
   const scope: Scope = command.scope === "channel" && place.channel && !place.isDm ? "channel" : "workspace";
+  if (command.kind === "tools") return setTools(command, place, scope, actor, deps.settings);
   const { key } = command;
   let value = command.value;
   if (key === "model" && typeof value === "string") {
@@ -141,6 +155,38 @@ export async function runSettingsCommand(
   if (value === undefined) return `Cleared ${name} for ${where}: it now follows the wider setting.`;
   const currency = deps.settings.defaults.currency ?? "USD";
   return `Set ${name} for ${where} to ${shown(key, value, currency)}. It applies from the next message.`;
+}
+
+/** Turns one server on or off (or clears it) at one scope, keeping the other servers' settings there. */
+async function setTools(
+  command: { server?: string; value?: boolean },
+  place: Place,
+  scope: Scope,
+  actor: Actor,
+  settings: PlaceSettings,
+): Promise<string> {
+  const names = settings.defaults.toolServers?.names ?? [];
+  const server = names.find((n) => n.toLowerCase() === command.server?.toLowerCase());
+  if (!server)
+    return `There is no tool server "${command.server}". The bot has: ${names.join(", ") || "none"}.`;
+  const current = { ...((await settings.at(place, scope)).tools ?? {}) };
+  if (command.value === undefined) delete current[server];
+  else current[server] = command.value;
+  await settings.set(place, scope, "tools", Object.keys(current).length > 0 ? current : undefined, actor);
+  const where = scope === "channel" ? `<#${place.channel}>` : "this workspace";
+  if (command.value === undefined)
+    return `Cleared tools ${server} for ${where}: it now follows the wider setting.`;
+  return `Turned tools ${server} ${command.value ? "on" : "off"} for ${where}. It applies from the next message.`;
+}
+
+function describeTools(resolved: Resolved, settings: PlaceSettings): string {
+  const servers = settings.defaults.toolServers;
+  if (!servers || servers.names.length === 0) return "The bot's operator configured no tool servers.";
+  const lines = servers.names.map(
+    (n) =>
+      `• ${n}: ${resolved.tools.includes(n) ? "on" : "off"}${servers.everywhere.includes(n) ? " (enabled everywhere by default)" : ""}`,
+  );
+  return [`Tool servers here (${FROM[resolved.sources.tools]}):`, ...lines].join("\n");
 }
 
 function isLimit(key: SettingKey): key is LimitKey {
@@ -186,6 +232,7 @@ function describe(resolved: Resolved, place: Place, settings: PlaceSettings): st
     line("prompt", shown("prompt", resolved.prompt, "")),
     line("replyToAll", resolved.replyToAll ? "on" : "off"),
     line("memory", resolved.memory ? "on" : "off"),
+    line("tools", resolved.tools.join(", ") || "none"),
     ...LIMIT_KEYS.map((key) =>
       line(key, describeLimit(key, resolved.limits[key], settings.defaults.currency ?? "USD")),
     ),

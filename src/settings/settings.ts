@@ -19,6 +19,8 @@ export interface SettingValues {
   channelDailyTokens?: number | null;
   userDailyCost?: number | null;
   channelDailyCost?: number | null;
+  /** MCP servers turned on (true) or off (false) here, by name; a server not named follows the wider scope. */
+  tools?: Record<string, boolean>;
 }
 
 export type SettingKey = keyof SettingValues;
@@ -34,6 +36,8 @@ export interface Resolved {
   memory: boolean;
   /** The daily limits in effect here (the place's, else the operator's); absent: none. */
   limits: Limits;
+  /** The MCP servers the model may use here: on here, else on for the workspace, else enabled everywhere. */
+  tools: string[];
   sources: Record<SettingKey, Source>;
   /** A model set for this place that the operator no longer lists (the default is used instead). */
   unknownModel?: string;
@@ -52,6 +56,8 @@ export interface Defaults {
   currency?: string;
   /** Some model has a price, so cost is counted (and cost limits can apply). */
   priced?: boolean;
+  /** The MCP servers configured, and those enabled everywhere (`enabled_everywhere`); default none. */
+  toolServers?: { names: string[]; everywhere: string[] };
 }
 
 /** Settings outlive conversations; the store wants an expiry, so a long one. */
@@ -96,14 +102,21 @@ export class PlaceSettings {
       const applies = value === undefined ? this.defaults.limits?.[key] : (value ?? undefined);
       if (applies !== undefined) limits[key] = applies;
     }
+    const servers = this.defaults.toolServers;
+    const tools = (servers?.names ?? []).filter(
+      (name) =>
+        channel.tools?.[name] ?? workspace.tools?.[name] ?? servers?.everywhere.includes(name) ?? false,
+    );
     return {
       model: known ? (model ?? this.defaults.model) : this.defaults.model,
       prompt: prompt ?? this.defaults.prompt,
       replyToAll: replyToAll ?? false,
       memory: memory ?? true,
       limits,
+      tools,
       sources: {
         ...limitSources,
+        tools: channel.tools ? "channel" : workspace.tools ? "workspace" : "default",
         model: known ? modelFrom : "default",
         prompt: promptFrom,
         replyToAll: replyFrom,

@@ -19,6 +19,8 @@ export class DeltaReader {
   readonly started: Promise<"done">;
   /** Lines to show under the finished answer (Notice items), in order. */
   readonly notices: string[] = [];
+  /** Tool calls running now (ToolStatus items), by call id: their names. */
+  private readonly tools = new Map<string, string>();
   private chunks: string[] = [];
   private iterator: AsyncIterator<StreamItem> | undefined;
   private stopped = false;
@@ -41,6 +43,12 @@ export class DeltaReader {
   /** Whether any text arrived. */
   get hasText(): boolean {
     return this.chunks.length > 0;
+  }
+
+  /** While tools run: the line that says so ("🔧 get-sum…"); undefined otherwise. */
+  get status(): string | undefined {
+    if (this.tools.size === 0 || this.done) return undefined;
+    return `🔧 ${[...new Set(this.tools.values())].join(", ")}…`;
   }
 
   /** The text so far. */
@@ -74,6 +82,7 @@ export class DeltaReader {
         const item = next.value;
         if (typeof item !== "string") {
           if (item.type === "notice") this.notices.push(item.text);
+          else if (item.type === "tool") this.toolStatus(item.callId, item.name, item.status === "started");
         } else if (item.length > 0) {
           if (this.chunks.length === 0) this.resolveStarted("done");
           this.chunks.push(item);
@@ -90,6 +99,12 @@ export class DeltaReader {
   stop(): void {
     this.stopped = true;
     this.close();
+  }
+
+  private toolStatus(callId: string, name: string, running: boolean): void {
+    if (running) this.tools.set(callId, name);
+    else this.tools.delete(callId);
+    this.notify();
   }
 
   private finish(error: ChatError | undefined): void {

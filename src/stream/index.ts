@@ -12,5 +12,6 @@ export {
   type MessageRef,
   PlatformRateLimitError,
   type StreamItem,
+  type ToolStatus,
   type Update,
 } from "./types.js";

@@ -81,6 +81,8 @@ interface Request {
   last?: boolean;
   /** Shows no model text yet. */
   placeholder?: boolean;
+  /** Shows a tool's status line. */
+  status?: boolean;
 }
 
 class Renderer {
@@ -107,6 +109,8 @@ class Renderer {
   private sent: string | undefined;
   private finished = false;
   private textShown = false;
+  /** The message shows a tool's status line now. */
+  private statusShown = false;
   private readonly messages: MessageRef[] = [];
   private edits = 0;
   private rateLimited = 0;
@@ -180,13 +184,25 @@ class Renderer {
       }
       return { text: last, last: true };
     }
+    const status = this.model.status;
     if (text.length === 0) {
+      // A tool runs before any text: its line is the message until text comes (then the placeholder again).
+      if (status || this.statusShown) {
+        const shown = this.rendered(status ? `${status}${this.cursor}` : (this.placeholder ?? this.cursor));
+        return shown === this.sent
+          ? undefined
+          : { text: shown, settled: "", placeholder: true, status: !!status };
+      }
       return this.ref || this.messages.length > 0 || this.placeholder === null
         ? undefined
         : { text: this.rendered(this.placeholder), settled: "", placeholder: true };
     }
-    let shown = this.heldBack?.start === this.start ? this.heldBack.request : undefined;
-    shown ??= halfWritten(this.prefix + text.slice(this.start), this.cursor, this.maxChars, this.render);
+    let shown: (Request & { heldBack?: boolean }) | undefined =
+      this.heldBack?.start === this.start ? this.heldBack.request : undefined;
+    shown ??= {
+      ...halfWritten(this.prefix + text.slice(this.start), this.cursor, this.maxChars, this.render, status),
+      status: !!status,
+    };
     if (shown.heldBack) this.heldBack = { start: this.start, request: shown };
     // Held back to fit: the rest does not fit this message. Cut only once the text decides
     // where, so the cut is the one splitMessage makes of the finished text.
@@ -269,6 +285,7 @@ class Renderer {
       return false;
     }
     this.sent = request.text;
+    this.statusShown = request.status === true;
     if (!request.placeholder) this.textShown = true;
     if (request.cut) {
       this.start = request.cut.end;

@@ -13,19 +13,31 @@ export interface HalfWritten {
 
 /**
  * A half-written message of `body` (Markdown): open Markdown closed after the
- * cursor, held back to fit `maxChars` once rendered.
+ * cursor, held back to fit `maxChars` once rendered. With `status` (a tool
+ * running), the open Markdown is closed, then the status line and the cursor follow.
  */
-export function halfWritten(body: string, cursor: string, maxChars: number, render?: Render): HalfWritten {
+export function halfWritten(
+  body: string,
+  cursor: string,
+  maxChars: number,
+  render?: Render,
+  status?: string,
+): HalfWritten {
   let keep = body.length;
   for (let heldBack = false; ; heldBack = true) {
     let shown = body.slice(0, keep);
     const last = shown.charCodeAt(shown.length - 1);
     if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1);
     const parts = displayParts(shown);
-    const markdown = parts.shown + cursor + parts.closers;
+    const markdown = status
+      ? `${settle(parts).trimEnd()}\n\n${status}${cursor}`
+      : parts.shown + cursor + parts.closers;
     const text = markdown.length <= maxChars && render ? render(markdown) : markdown;
     if (text.length <= maxChars || keep === 0) return { text, settled: settle(parts), heldBack };
-    let next = Math.min(keep - 1, maxChars - cursor.length - parts.closers.length - 2);
+    let next = Math.min(
+      keep - 1,
+      maxChars - cursor.length - parts.closers.length - (status?.length ?? 0) - 4,
+    );
     // Rendering may make it longer than its Markdown: shrink in proportion.
     if (render) next = Math.min(next, Math.floor((keep * maxChars) / text.length) - 1);
     keep = Math.max(0, next);

@@ -33,7 +33,21 @@ export interface EditBudget {
  * usage warning, "this model cannot see images"), never part of the answer,
  * never stored or sent to the model. Consumers skip items they do not know.
  */
-export type StreamItem = string | Notice;
+export type StreamItem = string | Notice | ToolStatus;
+
+/**
+ * A tool call began or ended. While one runs, the renderer shows a status
+ * line ("🔧 get-sum…") after the text so far, never in the final text; the
+ * web streams it as `event: tool`.
+ */
+export interface ToolStatus {
+  type: "tool";
+  /** The tool's name as the user reads it. */
+  name: string;
+  status: "started" | "done" | "error";
+  /** Tells apart parallel calls of one tool. */
+  callId: string;
+}
 
 /** A line shown under a finished answer (Markdown). */
 export interface Notice {

@@ -125,7 +125,7 @@ export async function readFiles(turn: Turn, limits: AttachmentLimits): Promise<v
 export async function* withFileNotes(
   turn: Turn,
   messages: ChatMessage[],
-  stream: (messages: ChatMessage[]) => AsyncIterable<string>,
+  stream: (messages: ChatMessage[]) => AsyncIterable<StreamItem>,
   log: Logger,
 ): AsyncGenerator<StreamItem, void, undefined> {
   for (const note of turn.notes ?? []) yield notice(note);

@@ -1,13 +1,6 @@
 import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from "../attachments/index.js";
-import {
-  AbortedError,
-  type ChatError,
-  NotConfiguredError,
-  NothingToRegenerateError,
-  toChatError,
-  UnavailableError,
-} from "../errors.js";
-import { type ChatMessage, type ChatModel, Models, type ProviderUsage } from "../llm/index.js";
+import { AbortedError, type ChatError, NotConfiguredError, UnavailableError } from "../errors.js";
+import { type ChatMessage, type ChatModel, Models } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import {
   type ConversationStore,
@@ -21,14 +14,17 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { StreamItem } from "../stream/index.js";
 import { NO_MODEL_HELP } from "../texts.js";
+import type { Approvals } from "../tools/index.js";
 import type { UsageMeter } from "../usage/index.js";
 import { imagesFor, imagesOfQuestion, readFiles, unstoredQuestion, withFileNotes } from "./attachments.js";
 import { toModelMessages } from "./history.js";
 import { abortReason, failedWith, openTurn, turnStats } from "./lifecycle.js";
 import type { ModelCallLimiter } from "./model-calls.js";
+import { modelRound } from "./model-round.js";
 import type { BotOptions } from "./options.js";
 import { KeyedQueue } from "./queue.js";
 import { keepPartialAnswer, rememberAnswer, rememberQuestion, reopenQuestion } from "./remember.js";
+import { answerWithTools, type TurnTools } from "./tools.js";
 import type { Incoming, ReplyOptions, Turn, TurnStats } from "./types.js";
 import { checkLimits, countUsage } from "./usage.js";
 
@@ -62,6 +58,7 @@ export class Bot {
   private readonly modelCalls: ModelCallLimiter | undefined;
   private readonly partialOptions: { saveEveryMs: number; now: () => number; log: Logger };
   private readonly usage: UsageMeter | undefined;
+  private readonly tools: TurnTools | undefined;
   /** Aborts every turn at once (shutdown). */
   private readonly stopAll = new AbortController();
   private running = 0;
@@ -91,6 +88,7 @@ export class Bot {
     this.lock = options.lock;
     this.modelCalls = options.modelCalls;
     this.usage = options.usage;
+    this.tools = options.tools;
     this.now = options.now ?? Date.now;
     this.partialOptions = { saveEveryMs: options.partialSaveMs ?? 1_000, now: this.now, log: this.log };
   }
@@ -98,6 +96,11 @@ export class Bot {
   /** The default model, or null when none is configured. */
   get model(): ChatModel | null {
     return this.models.default?.model ?? null;
+  }
+
+  /** Open questions to approve tool calls, answered by the surfaces' buttons; absent without tools. */
+  get approvals(): Approvals | undefined {
+    return this.tools?.approvals;
   }
 
   /** True once `drain` began: new turns are refused (UnavailableError). */
@@ -145,7 +148,21 @@ export class Bot {
         : rememberQuestion(this.store, turn, this.now()));
       const messages = await this.prompt(turn);
       await keepPartialAnswer(this.store, turn, this.partialOptions);
-      yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
+      const ask = options.askApproval;
+      yield* withFileNotes(
+        turn,
+        messages,
+        (m) =>
+          answerWithTools(turn, m, (sent, tools, last) => modelRound(turn, sent, tools, last, this.now), {
+            tools: this.tools,
+            ask,
+            log: this.log,
+          }),
+        this.log,
+      );
+      if (turn.controller.signal.aborted) throw abortReason(turn.controller.signal);
+      turn.streamEnded = true;
+      turn.releaseModelCall?.();
       const counted = this.countUsage(turn);
       await rememberAnswer(this.store, turn, false, this.now());
       for (const text of await counted) yield { type: "notice", text };
@@ -221,6 +238,7 @@ export class Bot {
     turn.prompt = resolved.prompt;
     turn.memory = resolved.memory;
     turn.limits = resolved.limits;
+    turn.toolServers = resolved.tools;
   }
 
   /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
@@ -255,31 +273,6 @@ export class Bot {
       : imagesOfQuestion(turn);
     const count = this.countTokens ?? tokenCounterFor(model.model.provider);
     return fitToBudget(turn.prompt, toModelMessages(history, images), model.contextTokens, count);
-  }
-
-  private async *streamAnswer(turn: Turn, messages: ChatMessage[]): AsyncGenerator<string, void, undefined> {
-    const signal = turn.controller.signal;
-    const callStarted = this.now();
-    turn.sent = messages;
-    const onUsage = (usage: ProviderUsage) => turn.reported.push(usage);
-    try {
-      for await (const delta of turn.model.model.stream(messages, { signal, onUsage })) {
-        if (delta.length === 0) continue;
-        turn.firstTokenMs ??= this.now() - callStarted;
-        turn.text += delta;
-        turn.deltas++;
-        turn.partial?.update(turn.text);
-        yield delta;
-      }
-      if (signal.aborted) throw abortReason(signal);
-      turn.streamEnded = true;
-    } catch (err) {
-      const chatError = signal.aborted ? abortReason(signal, err) : toChatError(err);
-      turn.error = chatError.code;
-      throw chatError;
-    } finally {
-      turn.releaseModelCall?.();
-    }
   }
 
   /**

@@ -76,5 +76,6 @@ export function turnStats(turn: Turn, now: number): TurnStats {
     chars: turn.text.length,
     error: turn.error,
     ...(turn.usage ? { usage: turn.usage } : {}),
+    ...(turn.toolCalls?.length ? { toolCalls: turn.toolCalls } : {}),
   };
 }

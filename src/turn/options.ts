@@ -6,6 +6,7 @@ import type { TurnLock } from "../replicas/index.js";
 import type { PlaceSettings } from "../settings/index.js";
 import type { UsageMeter } from "../usage/index.js";
 import type { ModelCallLimiter } from "./model-calls.js";
+import type { TurnTools } from "./tools.js";
 import type { TurnStats } from "./types.js";
 
 /** What a Bot is made of (src/core.ts builds it from the configuration; tests build their own). */
@@ -47,6 +48,11 @@ export interface BotOptions {
   onTurn?: (stats: TurnStats) => void;
   /** The cap on model calls at once across every surface (src/turn/model-calls.ts). Absent: no cap. */
   modelCalls?: ModelCallLimiter;
+  /**
+   * MCP servers the model may call, the approvals of calls that change
+   * things, and the loop's bounds (src/tools/). Absent: no tools.
+   */
+  tools?: TurnTools;
   /** Shortest time between two writes of a streaming answer's text to the store (ms; default 1,000). */
   partialSaveMs?: number;
   /** Injected for tests. */

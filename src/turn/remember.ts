@@ -65,6 +65,7 @@ export async function rememberAnswer(
     text: turn.text,
     at: now,
     ...(incomplete ? { incomplete: true } : {}),
+    ...(turn.toolRounds?.length ? { tools: turn.toolRounds } : {}),
   };
   await turn.partial?.settle();
   if (turn.slot) await store.rewrite(conversationId, turn.slot, answer);

@@ -1,9 +1,10 @@
 import type { IncomingFile } from "../attachments/index.js";
 import type { Limits } from "../config/index.js";
 import type { ChatMessage, NamedModel, ProviderUsage } from "../llm/index.js";
-import type { Author, MessageSlot, NewAttachment, StoredMessage } from "../memory/index.js";
+import type { Author, MessageSlot, NewAttachment, StoredMessage, StoredToolRound } from "../memory/index.js";
 import type { Lease } from "../replicas/index.js";
 import type { Place } from "../settings/index.js";
+import type { AskApproval } from "../tools/index.js";
 import type { TurnUsage } from "../usage/index.js";
 import type { PartialAnswerWriter } from "./partial.js";
 
@@ -40,6 +41,11 @@ export interface ReplyOptions {
    * response here, so a refused turn can still answer a plain 503.
    */
   onStart?: () => void;
+  /**
+   * How this surface asks the asker to approve a tool that may change things
+   * (Slack and Discord: Approve/Deny buttons). Absent (the web): such tools are not offered.
+   */
+  askApproval?: AskApproval;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
@@ -60,6 +66,18 @@ export interface TurnStats {
   error: string | undefined;
   /** Tokens (and cost) the turn used; absent when nothing was counted (refused before the model ran). */
   usage?: TurnUsage;
+  /** The tool calls the turn made, in order; absent when it made none. */
+  toolCalls?: ToolCallStats[];
+}
+
+/** One tool call of a turn, as its log line and the metrics count it. */
+export interface ToolCallStats {
+  /** Absent for a tool the model made up. */
+  server?: string;
+  name: string;
+  /** done, error, timeout, refused or unavailable. */
+  status: string;
+  durationMs: number;
 }
 
 /** One turn's state from start to end; see Bot.reply. */
@@ -95,6 +113,12 @@ export interface Turn {
   slot?: MessageSlot;
   /** Keeps the answer so far in the store (coalesced). */
   partial?: PartialAnswerWriter;
+  /** The MCP servers the place may use (its settings); absent: those enabled everywhere. */
+  toolServers?: string[];
+  /** The rounds of tool calls so far, stored with the answer. */
+  toolRounds?: StoredToolRound[];
+  /** Every call so far, for the turn's log line and metrics. */
+  toolCalls?: ToolCallStats[];
   /** The place's daily limits (its settings); absent: the operator's. */
   limits?: Limits;
   /** The messages sent to the model (for a tokenizer estimate when the provider reports no usage). */

@@ -1,5 +1,12 @@
 import type { ServerResponse } from "node:http";
-import { FakeLlmServer, type FakeRequestBody, type FakeUsage, lastUserText } from "./llm-server.js";
+import {
+  argPieces,
+  FakeLlmServer,
+  type FakeRequestBody,
+  type FakeToolCall,
+  type FakeUsage,
+  lastUserText,
+} from "./llm-server.js";
 
 /**
  * A fake Anthropic Messages server: `POST /v1/messages` with `stream: true`
@@ -64,11 +71,46 @@ export class FakeAnthropic extends FakeLlmServer {
     });
   }
 
-  protected writeEnd(res: ServerResponse, usage: FakeUsage | undefined): void {
+  /**
+   * After the text block (index 0), one `tool_use` block per call: opened with
+   * its id, name and an empty input, its input streamed as `input_json_delta`
+   * pieces, then closed. The text block is closed first.
+   * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#input-json-delta
+   */
+  protected writeToolCalls(res: ServerResponse, calls: FakeToolCall[], first: number): void {
     this.event(res, "content_block_stop", { type: "content_block_stop", index: 0 });
+    this.textClosed = true;
+    calls.forEach((call, i) => {
+      const index = i + 1;
+      const id = call.id ?? `toolu_fake${first + i}`;
+      this.event(res, "content_block_start", {
+        type: "content_block_start",
+        index,
+        content_block: { type: "tool_use", id, name: call.name, input: {} },
+      });
+      for (const partial_json of argPieces(call.args))
+        this.event(res, "content_block_delta", {
+          type: "content_block_delta",
+          index,
+          delta: { type: "input_json_delta", partial_json },
+        });
+      this.event(res, "content_block_stop", { type: "content_block_stop", index });
+    });
+  }
+
+  private textClosed = false;
+
+  protected writeEnd(
+    res: ServerResponse,
+    usage: FakeUsage | undefined,
+    _body: FakeRequestBody,
+    toolStop: boolean,
+  ): void {
+    if (!this.textClosed) this.event(res, "content_block_stop", { type: "content_block_stop", index: 0 });
+    this.textClosed = false;
     this.event(res, "message_delta", {
       type: "message_delta",
-      delta: { stop_reason: "end_turn", stop_sequence: null },
+      delta: { stop_reason: toolStop ? "tool_use" : "end_turn", stop_sequence: null },
       usage: { output_tokens: usage?.outputTokens ?? 0 },
     });
     this.event(res, "message_stop", { type: "message_stop" });

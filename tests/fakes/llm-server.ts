@@ -31,6 +31,29 @@ export interface FakeReply {
    * false: no usage at all, as some OpenAI-compatible servers answer.
    */
   usage?: false | Partial<FakeUsage>;
+  /**
+   * Tool calls the model makes after its text, in the provider's streaming
+   * shape (OpenAI `tool_calls` deltas, Anthropic `tool_use` blocks with
+   * `input_json_delta`), their arguments streamed in pieces; the answer then
+   * ends with the provider's tool stop reason.
+   */
+  toolCalls?: FakeToolCall[];
+}
+
+/** One tool call a fake model makes. */
+export interface FakeToolCall {
+  name: string;
+  args: Record<string, unknown>;
+  /** Default: the provider's shape (`call_…`, `toolu_…`), numbered. */
+  id?: string;
+}
+
+/** A tool call's arguments as JSON, in pieces of up to 7 characters (as models stream them). */
+export function argPieces(args: Record<string, unknown>): string[] {
+  const json = JSON.stringify(args);
+  const out: string[] = [];
+  for (let i = 0; i < json.length; i += 7) out.push(json.slice(i, i + 7));
+  return out;
 }
 
 /** Tokens as a fake provider reports them, in Anthropic's split (OpenAI's prompt_tokens is the sum of the three). */
@@ -149,7 +172,16 @@ export abstract class FakeLlmServer {
     usage: FakeUsage | undefined,
   ): void;
   protected abstract writeDelta(res: ServerResponse, text: string): void;
-  protected abstract writeEnd(res: ServerResponse, usage: FakeUsage | undefined, body: FakeRequestBody): void;
+  /** The tool calls after the text (numbered from `first`, for ids). */
+  protected abstract writeToolCalls(res: ServerResponse, calls: FakeToolCall[], first: number): void;
+  protected abstract writeEnd(
+    res: ServerResponse,
+    usage: FakeUsage | undefined,
+    body: FakeRequestBody,
+    toolStop: boolean,
+  ): void;
+  /** Tool calls numbered across requests, so ids are unique in a conversation. */
+  private toolCallsMade = 0;
   protected abstract errorBody(status: number): unknown;
   /** A request the provider refuses as invalid (400): the reason, or undefined when it is fine. */
   protected invalid(_body: unknown): { status: number; body: unknown } | undefined {
@@ -223,7 +255,12 @@ export abstract class FakeLlmServer {
     if (closed) return;
     if (reply.stallAfterChunks !== undefined && reply.stallAfterChunks >= deltas.length) return;
     ended = true;
-    this.writeEnd(res, usage, body);
+    const calls = reply.toolCalls ?? [];
+    if (calls.length > 0) {
+      this.writeToolCalls(res, calls, this.toolCallsMade);
+      this.toolCallsMade += calls.length;
+    }
+    this.writeEnd(res, usage, body, calls.length > 0);
     if (usage && this.reportsUsage(body)) this.usageReported.push(usage);
     res.end();
   }

@@ -1,5 +1,12 @@
 import type { ServerResponse } from "node:http";
-import { FakeLlmServer, type FakeRequestBody, type FakeUsage, lastUserText } from "./llm-server.js";
+import {
+  argPieces,
+  FakeLlmServer,
+  type FakeRequestBody,
+  type FakeToolCall,
+  type FakeUsage,
+  lastUserText,
+} from "./llm-server.js";
 
 export type { FakeReply } from "./llm-server.js";
 
@@ -45,8 +52,31 @@ export class FakeOpenAI extends FakeLlmServer {
     this.chunk(res, { content: text }, null);
   }
 
-  protected writeEnd(res: ServerResponse, usage: FakeUsage | undefined, body: FakeRequestBody): void {
-    this.chunk(res, {}, "stop");
+  /**
+   * Each call opens with its index, id, type and name (arguments ""), then
+   * its arguments in pieces under the same index, as the API streams them.
+   * @see https://platform.openai.com/docs/guides/function-calling#streaming
+   */
+  protected writeToolCalls(res: ServerResponse, calls: FakeToolCall[], first: number): void {
+    calls.forEach((call, index) => {
+      const id = call.id ?? `call_fake${first + index}`;
+      this.chunk(
+        res,
+        { tool_calls: [{ index, id, type: "function", function: { name: call.name, arguments: "" } }] },
+        null,
+      );
+      for (const piece of argPieces(call.args))
+        this.chunk(res, { tool_calls: [{ index, function: { arguments: piece } }] }, null);
+    });
+  }
+
+  protected writeEnd(
+    res: ServerResponse,
+    usage: FakeUsage | undefined,
+    body: FakeRequestBody,
+    toolStop: boolean,
+  ): void {
+    this.chunk(res, {}, toolStop ? "tool_calls" : "stop");
     if (usage && this.reportsUsage(body)) {
       const prompt = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens;
       this.write(res, {

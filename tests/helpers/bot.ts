@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AccessConfig } from "../../src/config/index.js";
+import type { AccessConfig, McpServerConfig } from "../../src/config/index.js";
 import { AnthropicModel } from "../../src/llm/anthropic.js";
 import { Models, type NamedModel } from "../../src/llm/index.js";
 import { OpenAIModel } from "../../src/llm/openai.js";
 import { type Logger, silentLogger } from "../../src/log.js";
 import { createStore, type KeyvConversationStore } from "../../src/memory/store.js";
 import { Access, PlaceSettings } from "../../src/settings/index.js";
+import { Approvals, ToolServers } from "../../src/tools/index.js";
 import { Bot, type BotOptions, TurnTracker } from "../../src/turn/index.js";
 import { UsageMeter, type UsageMeterOptions } from "../../src/usage/index.js";
 import { FakeAnthropic } from "../fakes/anthropic.js";
@@ -26,7 +27,24 @@ export interface TestBot {
   /** Counts every turn in the store's counters; limits and prices from TestBotOptions.usage. */
   usage: UsageMeter;
   store: KeyvConversationStore;
+  /** The MCP servers (TestBotOptions.tools), started; absent without them. */
+  tools?: ToolServers;
+  /** Open approval questions; the adapters' buttons answer them. */
+  approvals: Approvals;
   close(): Promise<void>;
+}
+
+/** MCP servers the test bot starts, and the tool loop's bounds. */
+export interface TestTools {
+  servers: McpServerConfig[];
+  /** Default 10,000 ms. */
+  callTimeoutMs?: number;
+  /** Default 5. */
+  maxRounds?: number;
+  /** Default 10,000 ms. */
+  approvalTimeoutMs?: number;
+  /** Default 4,000. */
+  maxResultChars?: number;
 }
 
 export interface TestBotOptions {
@@ -56,6 +74,8 @@ export interface TestBotOptions {
   /** The operator's limits, prices (by model name: gpt-test, claude-test), currency and clock. */
   usage?: Omit<UsageMeterOptions, "counters" | "isExempt">;
   botOptions?: Partial<BotOptions>;
+  /** MCP servers to start (as the bot does at start-up) and let the model call. */
+  tools?: TestTools;
 }
 
 /**
@@ -116,6 +136,15 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     ...options.usage,
     isExempt: (id) => admins.includes(id),
   });
+  const approvals = new Approvals();
+  const t = options.tools;
+  const tools = t
+    ? new ToolServers(t.servers, options.log ?? silentLogger(), {
+        callTimeoutMs: t.callTimeoutMs ?? 10_000,
+        maxResultChars: t.maxResultChars ?? 4_000,
+      })
+    : undefined;
+  await tools?.start();
   const settings = new PlaceSettings(
     store.state,
     {
@@ -125,6 +154,7 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
       limits: usage.defaults,
       currency: usage.currency,
       priced: usage.priced,
+      ...(tools ? { toolServers: { names: tools.names, everywhere: tools.everywhere } } : {}),
     },
     options.log ?? silentLogger(),
   );
@@ -136,6 +166,16 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     systemPrompt,
     settings,
     usage,
+    ...(tools
+      ? {
+          tools: {
+            servers: tools,
+            approvals,
+            maxRounds: t?.maxRounds ?? 5,
+            approvalTimeoutMs: t?.approvalTimeoutMs ?? 10_000,
+          },
+        }
+      : {}),
     ...options.botOptions,
   });
   const access = new Access(
@@ -153,7 +193,10 @@ export async function makeTestBot(options: TestBotOptions = {}): Promise<TestBot
     usage,
     fake,
     store,
+    ...(tools ? { tools } : {}),
+    approvals,
     close: async () => {
+      await tools?.close();
       await store.close();
       if (!options.fake) await fake.close();
       rmSync(dir, { recursive: true, force: true });

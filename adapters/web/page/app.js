@@ -173,6 +173,8 @@ async function send(text) {
   let answer = "";
   /** Lines the server shows under the answer (not part of it). */
   const notices = [];
+  /** Tools running now (event: tool), by name: how many calls; shown after the text while they run. */
+  const tools = new Map();
   let finished = false;
   let failure = null;
   let painting = false;
@@ -183,7 +185,8 @@ async function send(text) {
     requestAnimationFrame(() => {
       painting = false;
       if (running === controller) {
-        renderAnswer(bubble, answer, true);
+        const status = tools.size > 0 ? `\n\n🔧 ${[...tools.keys()].join(", ")}…` : "";
+        renderAnswer(bubble, answer + status, true);
         scrollDown(false);
       }
     });
@@ -220,6 +223,12 @@ async function send(text) {
           paint();
         } else if (event === "notice") {
           notices.push(data.replace(/^_(.*)_$/s, "$1"));
+        } else if (event === "tool") {
+          const { name, status } = JSON.parse(data);
+          const calls = (tools.get(name) ?? 0) + (status === "started" ? 1 : -1);
+          if (calls > 0) tools.set(name, calls);
+          else tools.delete(name);
+          paint();
         } else if (event === "done") {
           finished = true;
         } else if (event === "error") {
