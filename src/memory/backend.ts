@@ -5,7 +5,7 @@ import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import { type Counters, countersFor } from "./counters.js";
-import { redisWindows } from "./windows.js";
+import { postgresWindows, redisWindows } from "./windows.js";
 
 /**
  * The Keyv instance for a STORE_URL, plus what Keyv cannot do: what several
@@ -30,7 +30,7 @@ export interface Coordination {
   /** Other processes may share this store (Redis, Postgres): turns need a lock across processes. */
   readonly shared: boolean;
   readonly atomic: AtomicOps;
-  /** Sliding windows counted for every process at once; absent where the backend has none. */
+  /** Sliding windows counted for every process at once (Redis, Postgres); absent on SQLite, which one process uses. */
   readonly windows?: SharedWindows;
   /** Numeric counters with atomic adds (usage), in every backend (src/memory/counters.ts). */
   readonly counters: Counters;
@@ -178,7 +178,8 @@ export function openBackend(url: string): Backend {
         return rows.length > 0;
       },
     };
-    return withKeyv("postgres", adapter, { shared: true, atomic }, async () => {
+    const windows = postgresWindows(query as (sql: string, values: unknown[]) => Promise<never>);
+    return withKeyv("postgres", adapter, { shared: true, atomic, windows }, async () => {
       const rows = await query(
         `DELETE FROM ${TABLE} WHERE (value::jsonb->>'expires')::bigint < $1 RETURNING key`,
         [Date.now()],
