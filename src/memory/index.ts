@@ -12,3 +12,4 @@ export type {
   StateStore,
   StoredMessage,
 } from "./types.js";
+export type { WaitingLists } from "./waiting.js";

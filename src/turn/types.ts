@@ -30,6 +30,13 @@ export interface Incoming {
   again?: boolean;
   /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
   files?: IncomingFile[];
+  /**
+   * When the message arrived, in ms since 1970 by the platform's own clock
+   * (Slack's ts, a Discord snowflake's time, the web's receipt): replicas
+   * answer a conversation's messages in this order. Absent: in the order
+   * this process got them.
+   */
+  arrivedAt?: number;
 }
 
 /** How a caller follows one `Bot.reply`; every field is optional. */
@@ -40,6 +47,12 @@ export interface ReplyOptions {
    * response here, so a refused turn can still answer a plain 503.
    */
   onStart?: () => void;
+  /**
+   * Resolves once the caller has shown the answer (its final edit made): the
+   * conversation stays this turn's until then (at most a minute), so the next
+   * message's answer, on any replica, appears below this one.
+   */
+  shown?: Promise<unknown>;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */
