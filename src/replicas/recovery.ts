@@ -159,8 +159,10 @@ export class CrashRecovery {
     let finished = 0;
     for (const owner of owners) {
       if (owner === this.ownerId || (await this.state.get(aliveKey(owner))) !== undefined) continue;
-      // One sweeper per dead owner, even with several replicas sweeping at once.
-      if (!(await this.state.claim(`inflight:sweep:${owner}`, 60_000))) continue;
+      // One sweeper per dead owner, even with several replicas sweeping at once. Briefly: a
+      // sweeper that dies mid-sweep must not hold the rest up (a message finished twice by two
+      // sweepers gets the same text twice, which nobody sees).
+      if (!(await this.state.claim(`inflight:sweep:${owner}`, this.heartbeatMs * 2))) continue;
       const ids = (await this.state.get<string[]>(indexKey(owner))) ?? [];
       // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
       // messages) stay for a process that does.
