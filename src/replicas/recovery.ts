@@ -159,16 +159,18 @@ export class CrashRecovery {
     let finished = 0;
     for (const owner of owners) {
       if (owner === this.ownerId || (await this.state.get(aliveKey(owner))) !== undefined) continue;
+      const ids = (await this.state.get<string[]>(indexKey(owner))) ?? [];
+      const entries = await Promise.all(ids.map((id) => this.state.get<Entry>(entryKey(owner, id))));
+      // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
+      // messages) stay for a process that does, unclaimed, so it never waits for this one.
+      if (entries.length > 0 && !entries.some((e) => e && this.finishers.has(e.platform))) continue;
       // One sweeper per dead owner, even with several replicas sweeping at once. Briefly: a
       // sweeper that dies mid-sweep must not hold the rest up (a message finished twice by two
       // sweepers gets the same text twice, which nobody sees).
       if (!(await this.state.claim(`inflight:sweep:${owner}`, this.heartbeatMs * 2))) continue;
-      const ids = (await this.state.get<string[]>(indexKey(owner))) ?? [];
-      // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
-      // messages) stay for a process that does.
       const left: string[] = [];
-      for (const id of ids) {
-        const entry = await this.state.get<Entry>(entryKey(owner, id));
+      for (const [i, id] of ids.entries()) {
+        const entry = entries[i];
         if (!entry) continue;
         const finisher = this.finishers.get(entry.platform);
         if (!finisher) {
