@@ -88,6 +88,7 @@ export async function answer(
   question: string,
   signal: AbortSignal,
   turnId: string,
+  onQueued?: () => void,
 ) {
   const log = d.log.child({ conversationId: place.conversationId });
   const attached = ev.files ?? [];
@@ -141,7 +142,7 @@ export async function answer(
           ...(files.length > 0 ? { files } : {}),
         },
         signal,
-        { onStart, shown: answerShown },
+        { onStart, shown: answerShown, ...(onQueued ? { onQueued } : {}) },
       ),
     ),
   );

@@ -119,13 +119,12 @@ async function onMessage(
   d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
   // The asker may stop the answer (Slack shows `<@id>` as their name, so the id serves as both).
   const askedBy = { id: ev.user, name: ev.user };
-  // A bot whose turns follow the messages' order across replicas needs no local line beyond
-  // this point: a message waiting here behind a running turn would miss its place in the shared one.
-  const ordered = d.bot.ordersTurns;
+  // A bot whose turns follow the messages' order across replicas hands the next message on as
+  // soon as this one has its place in the shared line: waiting here behind a running turn, it
+  // would miss its place there. Otherwise the line holds until the turn ends.
   void d.turns.run({ conversationId: place.conversationId, platform: "slack", askedBy }, (signal, turnId) =>
-    answer(d, ev, place, question, signal, turnId).finally(ordered ? undefined : done),
+    answer(d, ev, place, question, signal, turnId, done).finally(done),
   );
-  if (ordered) done();
   return true;
 }
 

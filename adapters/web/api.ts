@@ -32,8 +32,6 @@ interface ChatRequest {
   conversationId: string;
   stream: boolean;
   files: IncomingFile[];
-  /** When this server received it (ms): the order replicas answer a conversation's messages in. */
-  receivedAt: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -97,7 +95,7 @@ function parseChatBody(request: FastifyRequest, deps: ApiDeps): ChatRequest {
     throw new WebError(400, "invalid_request", "stream must be true or false.");
   }
   const conversationId = id === undefined || id === null ? randomUUID() : parseConversationId(id);
-  return { message, conversationId, stream: stream === true, files, receivedAt: Date.now() };
+  return { message, conversationId, stream: stream === true, files };
 }
 
 function incomingFor(chat: ChatRequest): Incoming {
@@ -106,7 +104,6 @@ function incomingFor(chat: ChatRequest): Incoming {
     author: { id: "web", name: "web user" },
     text: chat.message,
     platform: "web",
-    arrivedAt: chat.receivedAt,
     ...(chat.files.length > 0 ? { files: chat.files } : {}),
   };
 }

@@ -17,10 +17,10 @@ export interface TurnLock {
   /**
    * Resolves once the caller holds `key`. `order`: when the message arrived
    * (ms since 1970, the platform's own time: Slack's ts, a Discord snowflake's
-   * time, the web's receipt); waiters on every replica get the lock in that
-   * order. Without it: as if it arrived now.
+   * time); waiters on every replica get the lock in that
+   * order. Without it: as if it arrived now (the web: its receipt), with no settle.
    */
-  acquire(key: string, signal?: AbortSignal, order?: number): Promise<Lease>;
+  acquire(key: string, signal?: AbortSignal, order?: number, onQueued?: () => void): Promise<Lease>;
 }
 
 export interface LeaseLockOptions {
@@ -67,11 +67,14 @@ export class LeaseLock implements TurnLock {
     this.ordered = options.waiting !== undefined;
   }
 
-  async acquire(key: string, signal?: AbortSignal, order?: number): Promise<Lease> {
+  /** `onQueued`: called once the waiter has its place in the shared line. */
+  async acquire(key: string, signal?: AbortSignal, order?: number, onQueued?: () => void): Promise<Lease> {
     const lockKey = `lock:${key}`;
     const token = randomUUID();
-    // A turn of no message (a Regenerate press) queues as arriving now.
-    if (this.options.waiting) await this.waitInLine(key, token, order ?? Date.now(), signal);
+    // Without a platform's time (the web, a Regenerate press) a turn queues as arriving now,
+    // and waits for no earlier message on its way: nothing tells it of one.
+    if (this.options.waiting)
+      await this.waitInLine(key, token, order ?? Date.now(), order !== undefined, signal, onQueued);
     else await this.waitFree(lockKey, token, signal);
     return this.hold(key, lockKey, token);
   }
@@ -91,15 +94,25 @@ export class LeaseLock implements TurnLock {
    * each ask, so a dead waiter drops out) until first in it, past the settle
    * time, with the lock free.
    */
-  private async waitInLine(key: string, token: string, order: number, signal?: AbortSignal): Promise<void> {
+  private async waitInLine(
+    key: string,
+    token: string,
+    order: number,
+    settle: boolean,
+    signal?: AbortSignal,
+    onQueued?: () => void,
+  ): Promise<void> {
     const waiting = this.options.waiting as WaitingLists;
     const listKey = `turns:${key}`;
-    const settleUntil = Date.now() + Math.min(this.settleMs, Math.max(0, order + this.settleMs - Date.now()));
+    const settleMs = settle ? this.settleMs : 0;
+    const settleUntil = Date.now() + Math.min(settleMs, Math.max(0, order + settleMs - Date.now()));
     let wait = Math.min(10, this.pollMs);
     try {
       for (;;) {
         signal?.throwIfAborted();
         const first = (await waiting.join(listKey, token, order, this.leaseMs)) === token;
+        onQueued?.();
+        onQueued = undefined;
         const settling = settleUntil - Date.now();
         if (first && settling <= 0 && (await this.atomic.setIfAbsent(`lock:${key}`, token, this.leaseMs)))
           return;

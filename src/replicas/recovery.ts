@@ -16,6 +16,12 @@ export type MessageLocation = Record<string, string>;
 export interface MessageFinisher {
   readonly maxChars: number;
   render?: Render;
+  /**
+   * Whether this process can reach the message at `location` (Slack: its
+   * workspace is the bot token's); absent: every message of the platform.
+   * Messages it cannot reach are left for a process that can.
+   */
+  owns?(location: MessageLocation): boolean;
   /** Replaces the text of the message at `location` with `text` (already rendered). */
   finish(location: MessageLocation, text: string): Promise<void>;
 }
@@ -163,7 +169,7 @@ export class CrashRecovery {
       const entries = await Promise.all(ids.map((id) => this.state.get<Entry>(entryKey(owner, id))));
       // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
       // messages) stay for a process that does, unclaimed, so it never waits for this one.
-      if (entries.length > 0 && !entries.some((e) => e && this.finishers.has(e.platform))) continue;
+      if (entries.length > 0 && !entries.some((e) => e && this.finisherOf(e))) continue;
       // One sweeper per dead owner, even with several replicas sweeping at once. Briefly: a
       // sweeper that dies mid-sweep must not hold the rest up (a message finished twice by two
       // sweepers gets the same text twice, which nobody sees).
@@ -172,7 +178,7 @@ export class CrashRecovery {
       for (const [i, id] of ids.entries()) {
         const entry = entries[i];
         if (!entry) continue;
-        const finisher = this.finishers.get(entry.platform);
+        const finisher = this.finisherOf(entry);
         if (!finisher) {
           left.push(id);
           continue;
@@ -199,6 +205,12 @@ export class CrashRecovery {
       await this.editOwners((list) => list.filter((o) => o !== owner));
     }
     return finished;
+  }
+
+  /** The finisher that can reach this message here, if any. */
+  private finisherOf(entry: Entry): MessageFinisher | undefined {
+    const finisher = this.finishers.get(entry.platform);
+    return finisher && finisher.owns?.(entry.location) !== false ? finisher : undefined;
   }
 
   /** `settled` undefined: the message is final, nothing to recover. */

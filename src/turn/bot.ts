@@ -145,7 +145,7 @@ export class Bot {
       const limitsChecked = checkLimits(this.usage, turn);
       await this.applySettings(turn);
       await limitsChecked();
-      await this.waitForTurn(turn);
+      await this.waitForTurn(turn, options.onQueued);
       await readFiles(turn, this.attachmentLimits);
       await this.waitForModelCall(turn);
       options.onStart?.();
@@ -238,7 +238,7 @@ export class Bot {
    * replica's too: a local line would keep a message out of the shared one
    * while an earlier turn runs here, and a later message elsewhere would pass it.
    */
-  private async waitForTurn(turn: Turn): Promise<void> {
+  private async waitForTurn(turn: Turn, onQueued: (() => void) | undefined): Promise<void> {
     const { conversationId, arrivedAt } = turn.incoming;
     const signal = turn.controller.signal;
     if (!this.lock?.ordered) {
@@ -246,7 +246,8 @@ export class Bot {
         throw abortReason(signal, e);
       });
     }
-    turn.lease = await this.lock?.acquire(conversationId, signal, arrivedAt).catch((e) => {
+    const queued = this.lock?.ordered ? onQueued : undefined;
+    turn.lease = await this.lock?.acquire(conversationId, signal, arrivedAt, queued).catch((e) => {
       throw abortReason(signal, e);
     });
   }

@@ -31,10 +31,10 @@ export interface Incoming {
   /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
   files?: IncomingFile[];
   /**
-   * When the message arrived, in ms since 1970 by the platform's own clock
-   * (Slack's ts, a Discord snowflake's time, the web's receipt): replicas
-   * answer a conversation's messages in this order. Absent: in the order
-   * this process got them.
+   * When the message was written, in ms since 1970 by the platform's own
+   * clock (Slack's ts, a Discord snowflake's time): replicas answer a
+   * conversation's messages in this order. Absent (the web): when its turn
+   * queues, which is the request's receipt.
    */
   arrivedAt?: number;
 }
@@ -47,6 +47,12 @@ export interface ReplyOptions {
    * response here, so a refused turn can still answer a plain 503.
    */
   onStart?: () => void;
+  /**
+   * Called once the turn has its place in the conversation's line shared by
+   * replicas (only with a lock that orders by arrival: Bot.ordersTurns), so
+   * an adapter may hand the next message of the conversation on.
+   */
+  onQueued?: () => void;
   /**
    * Resolves once the caller has shown the answer (its final edit made): the
    * conversation stays this turn's until then (at most a minute), so the next
