@@ -6,12 +6,14 @@ import { performance } from "node:perf_hooks";
 import { createStore, type KeyvConversationStore } from "../src/memory/store.js";
 import { LeaseLock } from "../src/replicas/lock.js";
 import { reachable } from "../tests/helpers/backends.js";
+import { type EditCost, measureEditCost } from "./edit-windows.js";
 
 /**
  * What sharing a store costs a turn: the dedupe claim plus the turn lock
  * (acquire + release) on top of the memory work every turn does anyway
  * (append user, read history, append answer). Printed per backend: added
- * latency p50/p99 and turns/s with many conversations at once.
+ * latency p50/p99 and turns/s with many conversations at once. Then what
+ * one edit's budget costs (the shared window on Redis and Postgres).
  */
 
 interface Row {
@@ -106,12 +108,19 @@ export async function runReplicaBench(turns = Number(process.env.BENCH_REPLICA_T
     ["postgres", process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"],
   ];
   const rows: Row[] = [];
+  const edits: Array<[string, EditCost]> = [];
   for (const [name, url] of backends) {
     if (name !== "sqlite" && !(await reachable(url))) {
       console.log(`(${name} not reachable at ${url}: skipped)`);
       continue;
     }
     rows.push(await measure(name, url, turns, 50));
+    // Three replicas on a shared store; SQLite serves one process.
+    const stores = Array.from({ length: name === "sqlite" ? 1 : 3 }, () =>
+      createStore(url, { maxMessages: 100, ttlMs: 600_000, purgeIntervalMs: 0 }),
+    );
+    edits.push([name, await measureEditCost(stores, turns * 2)]);
+    for (const s of stores) await s.close();
   }
   rmSync(dir, { recursive: true, force: true });
   const f = (n: number) => n.toFixed(2);
@@ -123,6 +132,19 @@ export async function runReplicaBench(turns = Number(process.env.BENCH_REPLICA_T
   for (const r of rows) {
     console.log(
       `| ${r.backend} | ${f(r.memoryP50)} / ${f(r.memoryP99)} | ${f(r.sharedP50)} / ${f(r.sharedP99)} | ${r.turnsPerS.toFixed(0)} | ${r.sharedTurnsPerS.toFixed(0)} |`,
+    );
+  }
+  console.log(
+    `\n### Edit budgets: cost per edit (${turns * 2} edits alone; 3 replicas x 10 streams at once)\n`,
+  );
+  console.log(
+    "| backend | budget | per edit, alone p50 / p99 (ms) | per edit, 30 streams at once p50 / p99 (ms) |",
+  );
+  console.log("|---|---|---|---|");
+  for (const [name, e] of edits) {
+    const kind = name === "sqlite" ? "this process's own" : "shared window in the backend";
+    console.log(
+      `| ${name} | ${kind} | ${f(e.aloneP50)} / ${f(e.aloneP99)} | ${f(e.busyP50)} / ${f(e.busyP99)} |`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runShardManager, startDiscord } from "../adapters/discord/index.js";
+import { joinShardPeers, runShardManager, type ShardPeers, startDiscord } from "../adapters/discord/index.js";
 import {
   DELETES_PER_MINUTE,
   POST_WINDOW_MS,
@@ -18,10 +18,12 @@ import {
   registerOpsRoutes,
   webSurface,
 } from "../adapters/web/index.js";
+import { parseArgs } from "./args.js";
 import { loadConfigOrExit, secretsOf } from "./config/index.js";
 import { buildCore, type Core } from "./core.js";
 import { ShutdownError, StartError } from "./errors.js";
 import { createLogger } from "./log.js";
+import { type ShardMetrics, shardMetricsText } from "./metrics.js";
 import { NO_MODEL_HELP } from "./texts.js";
 import type { Surface } from "./turn/index.js";
 
@@ -32,7 +34,8 @@ import type { Surface } from "./turn/index.js";
  * Arguments choose the mode: none runs the bot; `--shards` runs the Discord
  * shard manager, which starts this same file once per shard;
  * `--surfaces=discord,slack,web` starts only those surfaces (the manager
- * gives shards other than 0 `--surfaces=discord`).
+ * gives shards other than 0 `--surfaces=discord`); `--shard=N` says which
+ * shard this process is (given by the manager).
  */
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -47,7 +50,15 @@ async function main(): Promise<void> {
     await core.replicas.recovery.start();
     const { surfaces, http } = await startSurfaces(core, args.surfaces);
     core.replicas.recovery.watch(finishersOf(surfaces));
-    if (http) await listen(http, core, surfaces);
+    const checks = readyChecks(core, surfaces);
+    // A shard of a sharded bot answers the others' questions (shard 0 serves /metrics and /ready for all).
+    const peers =
+      args.shard === undefined
+        ? undefined
+        : joinShardPeers(async (what) =>
+            what === "metrics" ? ((await core.metrics?.json()) ?? []) : allPass(checks),
+          );
+    if (http) await listen(http, core, checks, peers);
     stopOnSignal(core, surfaces, http);
   } catch (err) {
     if (!(err instanceof StartError)) throw err;
@@ -157,9 +168,9 @@ function finishersOf(surfaces: Surface[]) {
   return Object.fromEntries(surfaces.flatMap((s) => (s.finisher ? [[s.name, s.finisher] as const] : [])));
 }
 
-/** Adds /ready (store, accepting, each surface) and /metrics, then listens. */
-async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promise<void> {
-  const { config, log, bot, store, metrics } = core;
+/** What /ready checks: accepting turns, the store, each surface but the web. */
+function readyChecks(core: Core, surfaces: Surface[]): Record<string, ReadyCheck> {
+  const { bot, store } = core;
   const checks: Record<string, ReadyCheck> = {
     // Not ready once shutting down, so a load balancer stops sending new requests at once.
     accepting: async () => !bot.isDraining,
@@ -167,9 +178,51 @@ async function listen(http: HttpServer, core: Core, surfaces: Surface[]): Promis
     store: () => store.probe().then(() => true),
   };
   for (const s of surfaces) if (s.name !== "web") checks[s.name] = () => s.ready();
+  return checks;
+}
+
+async function allPass(checks: Record<string, ReadyCheck>): Promise<boolean> {
+  const results = await Promise.all(Object.values(checks).map((check) => check().catch(() => false)));
+  return results.every(Boolean);
+}
+
+/**
+ * Adds /ready and /metrics, then listens. In a sharded bot (`peers`) they
+ * cover every shard: /ready checks `shards` too, and /metrics is every
+ * shard's, each sample labelled with its `shard`.
+ */
+async function listen(
+  http: HttpServer,
+  core: Core,
+  own: Record<string, ReadyCheck>,
+  peers: ShardPeers | undefined,
+): Promise<void> {
+  const { config, log, metrics } = core;
+  const checks = { ...own };
+  if (peers) {
+    checks.shards = async () => {
+      const { answers } = await peers.ask("ready");
+      const down = answers.filter((a) => a.value !== true);
+      if (down.length === 0) return true;
+      const why = down.map((a) => `shard ${a.shard}: ${a.error ?? "not ready"}`).join(", ");
+      throw Object.assign(new Error(why), { code: why });
+    };
+  }
+  const metricsText =
+    metrics && peers
+      ? async () => {
+          const [mine, { self, answers }] = await Promise.all([metrics.json(), peers.ask("metrics")]);
+          const others = answers.flatMap((a) =>
+            Array.isArray(a.value) ? [{ shard: a.shard, metrics: a.value as ShardMetrics }] : [],
+          );
+          return shardMetricsText([{ shard: self, metrics: mine }, ...others]);
+        }
+      : metrics
+        ? () => metrics.text()
+        : undefined;
   registerOpsRoutes(http, {
     checks,
-    metricsText: metrics ? () => metrics.text() : undefined,
+    metricsText,
     // Shown, not checked: the bot answers without a tool server that is down.
     details: core.tools.configured ? () => ({ tools: toolStates(core) }) : undefined,
   });
@@ -238,22 +291,6 @@ function stopOnSignal(core: Core, surfaces: Surface[], http: HttpServer | undefi
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
-}
-
-/** `--shards`, `--surfaces=a,b`; anything else stops start-up with a line saying what is accepted. */
-function parseArgs(argv: string[]): { shards: boolean; surfaces: Set<string> | undefined } {
-  let shards = false;
-  let surfaces: Set<string> | undefined;
-  for (const arg of argv) {
-    if (arg === "--shards") shards = true;
-    else if (arg.startsWith("--surfaces=")) {
-      surfaces = new Set(arg.slice("--surfaces=".length).split(",").filter(Boolean));
-      const unknown = [...surfaces].filter((s) => !["web", "slack", "discord"].includes(s));
-      if (unknown.length > 0)
-        throw new Error(`unknown surface ${unknown.join(", ")}: use web, slack, discord`);
-    } else throw new Error(`unknown argument ${arg}: use --shards or --surfaces=web,slack,discord`);
-  }
-  return { shards, surfaces };
 }
 
 /** This file, for the shard manager to run once per shard (built: dist/src/main.js; tsx: src/main.ts). */

@@ -1,4 +1,13 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 import type { EditBudget, EditBudgetSource, EditPriority } from "./stream/index.js";
 import type { TurnStats } from "./turn/index.js";
 
@@ -181,7 +190,32 @@ export class Metrics {
     };
   }
 
+  /** This process's metrics as prom-client JSON, for a sharded bot's one view (shardMetricsText). */
+  json(): Promise<ShardMetrics> {
+    return this.registry.getMetricsAsJSON();
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** One process's metrics as prom-client JSON (Metrics.json). */
+export type ShardMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * The metrics of every shard of a sharded bot as one Prometheus text: each
+ * sample labelled with its `shard`, so every shard's turns show (sum them
+ * `by` what you need).
+ */
+export async function shardMetricsText(
+  shards: Array<{ shard: number; metrics: ShardMetrics }>,
+): Promise<string> {
+  const labelled = shards.map(({ shard, metrics }) =>
+    metrics.map((metric) => ({
+      ...metric,
+      values: metric.values.map((v) => ({ ...v, labels: { ...v.labels, shard: String(shard) } })),
+    })),
+  );
+  return AggregatorRegistry.aggregate(labelled as never).metrics();
 }

@@ -73,16 +73,24 @@ export async function answer(
   const reply = d.recovery
     ? d.recovery.track("discord", discordReply, (ref) => ({ channel: channel.id, id: ref.id }))
     : discordReply;
+  let shown!: () => void;
+  // The conversation stays this turn's until its answer is shown: the next one appears below it.
+  const answerShown = new Promise<void>((resolve) => {
+    shown = resolve;
+  });
   try {
     // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
     const result = await renderByEditing(
       untilFirst(
-        d.bot.reply(incoming, signal, d.bot.approvals ? { askApproval: discordApproval(channel) } : {}),
+        d.bot.reply(incoming, signal, {
+          shown: answerShown,
+          ...(d.bot.approvals ? { askApproval: discordApproval(channel) } : {}),
+        }),
         () => typing.stop(),
       ),
       reply,
       { cursor: d.cursor, placeholder: null },
-    );
+    ).finally(shown);
     d.log.info(
       {
         conversationId,

@@ -36,6 +36,7 @@ import { holdsFirstShard, stopWithManager } from "./sharding.js";
 import { EMPTY_HINT } from "./texts.js";
 import { handleUsage } from "./usage-command.js";
 
+export { joinShardPeers, type ShardPeers } from "./shard-ipc.js";
 export { runShardManager } from "./shard-manager.js";
 
 export interface DiscordOptions {

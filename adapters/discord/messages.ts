@@ -100,6 +100,8 @@ export async function readMessage(message: Message, options: ReadOptions): Promi
       text,
       platform: "discord",
       place: where,
+      // The snowflake's time: replicas answer a conversation's messages in this order.
+      arrivedAt: message.createdTimestamp,
       ...(place.context.length > 0 && { context: place.context }),
       ...(files.length > 0 ? { files } : {}),
     },

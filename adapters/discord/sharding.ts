@@ -2,6 +2,7 @@ import { ChildProcess } from "node:child_process";
 import { type Client, type Shard, ShardingManager } from "discord.js";
 import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
+import { relayShardQuestions } from "./shard-ipc.js";
 
 /**
  * Discord sharding with discord.js's ShardingManager: one process per shard,
@@ -44,9 +45,12 @@ export interface ShardManagerOptions {
 const CRASH_WINDOW_MS = 10 * 60_000;
 const MAX_RESTART_DELAY_MS = 5 * 60_000;
 
-/** The composition root's arguments for a shard process: only shard 0 runs web and Slack. */
+/**
+ * The composition root's arguments for a shard process: which shard it is
+ * (so it answers the others through the manager), and only shard 0 runs web and Slack.
+ */
 export function shardArguments(shardId: number): string[] {
-  return shardId === 0 ? [] : ["--surfaces=discord"];
+  return shardId === 0 ? ["--shard=0"] : [`--shard=${shardId}`, "--surfaces=discord"];
 }
 
 /**
@@ -76,6 +80,8 @@ export class DiscordShards {
       respawn: false,
     });
     this.manager.on("shardCreate", (shard) => this.watch(shard));
+    // Shard 0's /metrics and /ready ask every shard through here.
+    relayShardQuestions(this.manager, this.log);
   }
 
   /**

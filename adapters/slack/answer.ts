@@ -4,7 +4,7 @@ import type { Author, StoredMessage } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
 import type { EditBudgetSource } from "../../src/stream/index.js";
-import type { Bot, TurnTracker } from "../../src/turn/index.js";
+import { type Bot, type TurnTracker, whenTurnStarts } from "../../src/turn/index.js";
 import type { UsageMeter } from "../../src/usage/index.js";
 import { type SlackApi, SlackApiError, type ThreadMessage } from "./api.js";
 import { slackApproval } from "./approval.js";
@@ -89,6 +89,7 @@ export async function answer(
   question: string,
   signal: AbortSignal,
   turnId: string,
+  onQueued?: () => void,
 ) {
   const log = d.log.child({ conversationId: place.conversationId });
   const attached = ev.files ?? [];
@@ -121,27 +122,42 @@ export async function answer(
     }),
   ]);
   const author: Author = { id: ev.user ?? "unknown", name: authorName };
-  const replying = afterStatus(
-    thinking,
-    d.bot.reply(
-      {
-        conversationId: place.conversationId,
-        author,
-        text,
-        platform: "slack",
-        place: slackPlace(place.team, place.channel, place.isDm),
-        ...(context?.length ? { context } : {}),
-        ...(files.length > 0 ? { files } : {}),
-      },
-      signal,
-      d.bot.approvals ? { askApproval: slackApproval(d, place) } : {},
+  let shown!: () => void;
+  const answerShown = new Promise<void>((resolve) => {
+    shown = resolve;
+  });
+  // Nothing is posted while an earlier message of the thread is still answered (on any replica):
+  // answers appear in the order the messages were written.
+  const replying = await whenTurnStarts((onStart) =>
+    afterStatus(
+      thinking,
+      d.bot.reply(
+        {
+          conversationId: place.conversationId,
+          author,
+          text,
+          platform: "slack",
+          place: slackPlace(place.team, place.channel, place.isDm),
+          // Slack's ts is when the message was posted (s.µs): replicas answer a thread in this order.
+          arrivedAt: Number(ev.ts) * 1000,
+          ...(context?.length ? { context } : {}),
+          ...(files.length > 0 ? { files } : {}),
+        },
+        signal,
+        {
+          onStart,
+          shown: answerShown,
+          ...(onQueued ? { onQueued } : {}),
+          ...(d.bot.approvals ? { askApproval: slackApproval(d, place) } : {}),
+        },
+      ),
     ),
   );
   const deltas = native ? withToolStatus(d, place, replying) : replying;
   const result = await respond(d, ev, place, deltas, signal, {
     turnId,
     conversationId: place.conversationId,
-  });
+  }).finally(shown);
   log.info(
     {
       platform: "slack",

@@ -19,6 +19,8 @@ export function slackFinisher(
   return {
     maxChars: SLACK_TEXT_LIMIT,
     render: toMrkdwn,
+    // The bot token reaches its own workspace only; another workspace's messages wait for its bot.
+    owns: (location) => (location.team ?? defaultTeam) === defaultTeam,
     finish: async (location, text) => {
       const team = location.team ?? defaultTeam;
       const channel = location.channel ?? "";

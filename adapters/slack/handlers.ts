@@ -119,8 +119,11 @@ async function onMessage(
   d.log.debug({ conversationId: place.conversationId, mentioned }, "Slack message for the bot");
   // The asker may stop the answer (Slack shows `<@id>` as their name, so the id serves as both).
   const askedBy = { id: ev.user, name: ev.user };
+  // A bot whose turns follow the messages' order across replicas hands the next message on as
+  // soon as this one has its place in the shared line: waiting here behind a running turn, it
+  // would miss its place there. Otherwise the line holds until the turn ends.
   void d.turns.run({ conversationId: place.conversationId, platform: "slack", askedBy }, (signal, turnId) =>
-    answer(d, ev, place, question, signal, turnId).finally(done),
+    answer(d, ev, place, question, signal, turnId, done).finally(done),
   );
   return true;
 }

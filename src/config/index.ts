@@ -93,7 +93,7 @@ const schema = z.object({
   MEMORY_TTL_DAYS: int(30, 1, 3650),
   MEMORY_MAX_ATTACHMENTS: int(10, 0, 10_000),
   MEMORY_MAX_ATTACHMENT_MB: int(20, 0, 100_000),
-  TURN_LOCK_LEASE_MS: int(30_000, 1_000, 600_000),
+  TURN_LOCK_LEASE_MS: int(4_000, 1_000, 600_000),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   PORT: int(3000, 0, 65_535),
   HOST: str(),

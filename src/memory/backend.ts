@@ -5,7 +5,8 @@ import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import { type Counters, countersFor } from "./counters.js";
-import { redisWindows } from "./windows.js";
+import { postgresWaitingLists, redisWaitingLists, type WaitingLists } from "./waiting.js";
+import { postgresWindows, redisWindows } from "./windows.js";
 
 /**
  * The Keyv instance for a STORE_URL, plus what Keyv cannot do: what several
@@ -30,8 +31,10 @@ export interface Coordination {
   /** Other processes may share this store (Redis, Postgres): turns need a lock across processes. */
   readonly shared: boolean;
   readonly atomic: AtomicOps;
-  /** Sliding windows counted for every process at once; absent where the backend has none. */
+  /** Sliding windows counted for every process at once (Redis, Postgres); absent on SQLite, which one process uses. */
   readonly windows?: SharedWindows;
+  /** Who waits for a conversation's turn, in arrival order (Redis, Postgres: where `shared`). */
+  readonly waiting?: WaitingLists;
   /** Numeric counters with atomic adds (usage), in every backend (src/memory/counters.ts). */
   readonly counters: Counters;
 }
@@ -145,7 +148,7 @@ export function openBackend(url: string): Backend {
     return withKeyv(
       "redis",
       adapter,
-      { shared: true, atomic, windows: redisWindows(evaluate) },
+      { shared: true, atomic, windows: redisWindows(evaluate), waiting: redisWaitingLists(evaluate) },
       async () => 0,
     );
   }
@@ -178,7 +181,14 @@ export function openBackend(url: string): Backend {
         return rows.length > 0;
       },
     };
-    return withKeyv("postgres", adapter, { shared: true, atomic }, async () => {
+    const rows = query as (sql: string, values: unknown[]) => Promise<never>;
+    const coordination = {
+      shared: true,
+      atomic,
+      windows: postgresWindows(rows),
+      waiting: postgresWaitingLists(rows),
+    };
+    return withKeyv("postgres", adapter, coordination, async () => {
       const rows = await query(
         `DELETE FROM ${TABLE} WHERE (value::jsonb->>'expires')::bigint < $1 RETURNING key`,
         [Date.now()],

@@ -13,3 +13,4 @@ export type {
   StoredMessage,
   StoredToolRound,
 } from "./types.js";
+export type { WaitingLists } from "./waiting.js";

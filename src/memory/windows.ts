@@ -44,3 +44,87 @@ export function redisWindows(evaluate: RedisEval): SharedWindows {
     },
   };
 }
+
+/** Runs one statement with positional parameters ($n) and returns its rows. */
+type PgQuery = (sql: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/** The windows' own table on Postgres: one row per window, its grant times in an array. */
+const TABLE = "chatbot_windows";
+/** Expired windows are deleted at most this often, on a take (SQL has no native expiry). */
+const PURGE_EVERY_MS = 3_600_000;
+/** Postgres's clock in ms, read where the row is locked, so replicas' clocks need not agree. */
+const NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+/**
+ * The same sliding windows in Postgres: one statement per take, an
+ * `INSERT … ON CONFLICT DO UPDATE` that locks the window's row, so two
+ * replicas taking at once are serialised by the row lock and each sees the
+ * other's grant (the update always runs on the row's latest version). The
+ * grant time is read from Postgres's clock after the lock is taken. Commits
+ * are asynchronous (local to the statement): a grant is not worth an fsync,
+ * and a database crash losing the last ones only lets a few edits more through.
+ * @see https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT
+ */
+export function postgresWindows(query: PgQuery): SharedWindows {
+  let ready: Promise<void> | undefined;
+  let purgedAt = 0;
+  const prepare = () => {
+    ready ??= query(
+      `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, grants BIGINT[] NOT NULL,
+       paused_until BIGINT NOT NULL, granted TEXT, expires BIGINT NOT NULL)`,
+      [],
+    )
+      .then(() => undefined)
+      .catch(async (err) => {
+        // Two replicas creating the table at once: one wins, the other sees it exists.
+        const exists = await query(`SELECT 1 FROM ${TABLE} LIMIT 1`, []).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) {
+          ready = undefined;
+          throw err;
+        }
+      });
+    return ready;
+  };
+  const asyncCommit = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+  return {
+    take: async (key, limit, perMs) => {
+      await prepare();
+      const token = randomUUID();
+      const [row] = await query(
+        `INSERT INTO ${TABLE} AS w (key, grants, paused_until, granted, expires)
+         SELECT $1, ARRAY[c.now], 0, $2, c.now + $4 FROM (SELECT ${NOW_MS} AS now) c ${asyncCommit}
+         ON CONFLICT (key) DO UPDATE SET (grants, granted, expires) = (
+           SELECT CASE WHEN t.ok THEN t.live || t.now ELSE t.live END,
+                  CASE WHEN t.ok THEN $2 ELSE NULL END,
+                  greatest(w.expires, t.now + $4)
+           FROM (SELECT n.now, l.live, (w.paused_until <= n.now AND cardinality(l.live) < $3) AS ok
+                 FROM (SELECT ${NOW_MS} AS now) n,
+                 LATERAL (SELECT ARRAY(SELECT g FROM unnest(w.grants) g WHERE g > n.now - $4 ORDER BY g) AS live) l) t)
+         RETURNING w.granted = $2 AS ok, w.paused_until - ${NOW_MS} AS paused, w.grants[1] + $4 - ${NOW_MS} AS oldest`,
+        [key, token, limit, perMs],
+      );
+      const now = Date.now();
+      if (now - purgedAt > PURGE_EVERY_MS) {
+        purgedAt = now;
+        void query(`DELETE FROM ${TABLE} WHERE expires < ${NOW_MS}`, []).catch(() => undefined);
+      }
+      if (!row || row.ok === true) return 0;
+      const paused = Number(row.paused);
+      return paused > 0 ? paused : Math.max(1, Number(row.oldest));
+    },
+    pause: async (key, ms) => {
+      await prepare();
+      const pauseMs = Math.max(1, Math.ceil(ms));
+      await query(
+        `INSERT INTO ${TABLE} AS w (key, grants, paused_until, granted, expires)
+         SELECT $1, '{}', c.now + $2, NULL, c.now + $2 FROM (SELECT ${NOW_MS} AS now) c ${asyncCommit}
+         ON CONFLICT (key) DO UPDATE SET paused_until = greatest(w.paused_until, excluded.paused_until),
+           expires = greatest(w.expires, excluded.expires)`,
+        [key, pauseMs],
+      );
+    },
+  };
+}

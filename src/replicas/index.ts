@@ -32,7 +32,11 @@ export class Replicas {
     options: ReplicasOptions,
   ) {
     this.lock = coordination.shared
-      ? new LeaseLock(coordination.atomic, { leaseMs: options.lockLeaseMs, log: options.log })
+      ? new LeaseLock(coordination.atomic, {
+          leaseMs: options.lockLeaseMs,
+          ...(coordination.waiting ? { waiting: coordination.waiting } : {}),
+          log: options.log,
+        })
       : undefined;
     this.recovery = new CrashRecovery(state, coordination.atomic, { log: options.log, ...options.recovery });
   }

@@ -16,6 +16,12 @@ export type MessageLocation = Record<string, string>;
 export interface MessageFinisher {
   readonly maxChars: number;
   render?: Render;
+  /**
+   * Whether this process can reach the message at `location` (Slack: its
+   * workspace is the bot token's); absent: every message of the platform.
+   * Messages it cannot reach are left for a process that can.
+   */
+  owns?(location: MessageLocation): boolean;
   /** Replaces the text of the message at `location` with `text` (already rendered). */
   finish(location: MessageLocation, text: string): Promise<void>;
 }
@@ -28,9 +34,13 @@ interface Entry {
 }
 
 export interface RecoveryOptions {
-  /** How often this process says it is alive (ms; default 10,000). It counts as dead after 3 missed beats. */
+  /**
+   * How often this process says it is alive (ms; default 1,500). It counts as
+   * dead after 3 missed beats: a killed process's messages are finished within
+   * about 3 beats and a sweep, and an event loop may stall for 2 beats.
+   */
   heartbeatMs?: number;
-  /** How often messages of dead processes are looked for (ms; default 30,000; 0: only at start). */
+  /** How often messages of dead processes are looked for (ms; default 2,000; 0: only at start). */
   sweepEveryMs?: number;
   /** Appended to such a message. Default "⚠️ " + RESTART_NOTE. */
   note?: string;
@@ -67,8 +77,8 @@ export class CrashRecovery {
     atomic: AtomicOps,
     private readonly options: RecoveryOptions = {},
   ) {
-    this.heartbeatMs = options.heartbeatMs ?? 10_000;
-    this.sweepEveryMs = options.sweepEveryMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatMs ?? 1_500;
+    this.sweepEveryMs = options.sweepEveryMs ?? 2_000;
     this.note = options.note ?? `⚠️ ${RESTART_NOTE}`;
     this.lock = new LeaseLock(atomic, { leaseMs: 10_000, log: options.log });
   }
@@ -155,16 +165,20 @@ export class CrashRecovery {
     let finished = 0;
     for (const owner of owners) {
       if (owner === this.ownerId || (await this.state.get(aliveKey(owner))) !== undefined) continue;
-      // One sweeper per dead owner, even with several replicas sweeping at once.
-      if (!(await this.state.claim(`inflight:sweep:${owner}`, 60_000))) continue;
       const ids = (await this.state.get<string[]>(indexKey(owner))) ?? [];
+      const entries = await Promise.all(ids.map((id) => this.state.get<Entry>(entryKey(owner, id))));
       // Entries of a platform this process does not run (a Discord-only shard sweeping Slack
-      // messages) stay for a process that does; the claim expires and it takes over.
+      // messages) stay for a process that does, unclaimed, so it never waits for this one.
+      if (entries.length > 0 && !entries.some((e) => e && this.finisherOf(e))) continue;
+      // One sweeper per dead owner, even with several replicas sweeping at once. Briefly: a
+      // sweeper that dies mid-sweep must not hold the rest up (a message finished twice by two
+      // sweepers gets the same text twice, which nobody sees).
+      if (!(await this.state.claim(`inflight:sweep:${owner}`, this.heartbeatMs * 2))) continue;
       const left: string[] = [];
-      for (const id of ids) {
-        const entry = await this.state.get<Entry>(entryKey(owner, id));
+      for (const [i, id] of ids.entries()) {
+        const entry = entries[i];
         if (!entry) continue;
-        const finisher = this.finishers.get(entry.platform);
+        const finisher = this.finisherOf(entry);
         if (!finisher) {
           left.push(id);
           continue;
@@ -183,12 +197,20 @@ export class CrashRecovery {
       }
       if (left.length > 0) {
         await this.state.set(indexKey(owner), left, KEEP_MS);
+        // Handed on at once: a process that runs their platform need not wait for the claim to expire.
+        await this.state.delete(`inflight:sweep:${owner}`);
         continue;
       }
       await this.state.delete(indexKey(owner));
       await this.editOwners((list) => list.filter((o) => o !== owner));
     }
     return finished;
+  }
+
+  /** The finisher that can reach this message here, if any. */
+  private finisherOf(entry: Entry): MessageFinisher | undefined {
+    const finisher = this.finishers.get(entry.platform);
+    return finisher && finisher.owns?.(entry.location) !== false ? finisher : undefined;
   }
 
   /** `settled` undefined: the message is final, nothing to recover. */

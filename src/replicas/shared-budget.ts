@@ -42,7 +42,7 @@ class SharedEditBudget implements EditBudget {
       signal?.throwIfAborted();
       let waitMs: number;
       try {
-        waitMs = await this.windows.take(this.key, this.options.edits, this.options.perMs);
+        waitMs = await this.windows.take(this.key, this.options.edits, holdMs(this.options.perMs));
       } catch {
         // The store is unreachable: the local budget alone still keeps this replica within limits.
         return;
@@ -56,4 +56,13 @@ class SharedEditBudget implements EditBudget {
     this.local.pause(ms);
     void this.windows.pause(this.key, ms).catch(() => undefined);
   }
+}
+
+/**
+ * How long a grant counts in the shared window: the platform's window plus
+ * the local budgets' margin (EditBudgetOptions.marginMs), since the platform
+ * counts a request when it arrives, a little after its grant.
+ */
+function holdMs(perMs: number): number {
+  return perMs + Math.min(250, perMs / 20);
 }

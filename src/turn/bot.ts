@@ -108,6 +108,15 @@ export class Bot {
     return this.draining;
   }
 
+  /**
+   * True when turns of a conversation run in their messages' arrival order
+   * (Incoming.arrivedAt) across replicas, whatever order they reach reply in:
+   * an adapter then needs no line of its own for them.
+   */
+  get ordersTurns(): boolean {
+    return this.lock?.ordered === true;
+  }
+
   /** Turns running or waiting right now. */
   get activeTurns(): number {
     return this.running;
@@ -139,7 +148,7 @@ export class Bot {
       const limitsChecked = checkLimits(this.usage, turn);
       await this.applySettings(turn);
       await limitsChecked();
-      await this.waitForTurn(turn);
+      await this.waitForTurn(turn, options.onQueued);
       await readFiles(turn, this.attachmentLimits);
       await this.waitForModelCall(turn);
       options.onStart?.();
@@ -169,7 +178,7 @@ export class Bot {
     } catch (err) {
       throw failedWith(turn, err, this.log);
     } finally {
-      await this.end(turn);
+      await this.end(turn, options.shown);
     }
   }
 
@@ -241,14 +250,22 @@ export class Bot {
     turn.toolServers = resolved.tools;
   }
 
-  /** Local order first (no polling among this replica's waiters), then the lock shared by replicas. */
-  private async waitForTurn(turn: Turn): Promise<void> {
-    const { conversationId } = turn.incoming;
+  /**
+   * Local order first (no polling among this replica's waiters), then the lock
+   * shared by replicas. A lock that orders its waiters by arrival orders this
+   * replica's too: a local line would keep a message out of the shared one
+   * while an earlier turn runs here, and a later message elsewhere would pass it.
+   */
+  private async waitForTurn(turn: Turn, onQueued: (() => void) | undefined): Promise<void> {
+    const { conversationId, arrivedAt } = turn.incoming;
     const signal = turn.controller.signal;
-    turn.release = await this.queue.enter(conversationId, signal).catch((e) => {
-      throw abortReason(signal, e);
-    });
-    turn.lease = await this.lock?.acquire(conversationId, signal).catch((e) => {
+    if (!this.lock?.ordered) {
+      turn.release = await this.queue.enter(conversationId, signal).catch((e) => {
+        throw abortReason(signal, e);
+      });
+    }
+    const queued = this.lock?.ordered ? onQueued : undefined;
+    turn.lease = await this.lock?.acquire(conversationId, signal, arrivedAt, queued).catch((e) => {
       throw abortReason(signal, e);
     });
   }
@@ -290,7 +307,7 @@ export class Bot {
   }
 
   /** Keeps a partial answer, counts what it used, releases the conversation, logs and reports the turn. */
-  private async end(turn: Turn): Promise<void> {
+  private async end(turn: Turn, shown: Promise<unknown> | undefined): Promise<void> {
     const { conversationId } = turn.incoming;
     turn.releaseModelCall?.();
     if (!turn.answered && turn.generation !== undefined) {
@@ -301,14 +318,36 @@ export class Bot {
     }
     // A failed or stopped turn used tokens too (no notice: its answer is already closed).
     await this.countUsage(turn);
-    await turn.lease
-      ?.release()
-      .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
-    turn.release?.();
+    const releaseConversation = async () => {
+      await turn.lease
+        ?.release()
+        .catch((e) => this.log.warn({ err: e, conversationId }, "could not release a turn lock"));
+      turn.release?.();
+    };
+    if (shown && turn.lease) void untilShown(shown).then(releaseConversation);
+    else await releaseConversation();
     turn.detach();
     this.running--;
     const stats = turnStats(turn, this.now());
     this.log.info({ turn: stats }, turn.error ? `turn failed: ${turn.error}` : "turn done");
     this.onTurn?.(stats);
   }
+}
+
+/** How long a finished turn keeps its conversation for its answer to be shown (a final edit may wait for the budget). */
+const SHOWN_WAIT_MS = 60_000;
+
+function untilShown(shown: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SHOWN_WAIT_MS);
+    timer.unref();
+  });
+  return Promise.race([
+    shown.then(
+      () => undefined,
+      () => undefined,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }

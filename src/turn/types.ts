@@ -31,6 +31,13 @@ export interface Incoming {
   again?: boolean;
   /** Files of the message as the adapter fetched them (src/attachments/); read into the question. */
   files?: IncomingFile[];
+  /**
+   * When the message was written, in ms since 1970 by the platform's own
+   * clock (Slack's ts, a Discord snowflake's time): replicas answer a
+   * conversation's messages in this order. Absent (the web): when its turn
+   * queues, which is the request's receipt.
+   */
+  arrivedAt?: number;
 }
 
 /** How a caller follows one `Bot.reply`; every field is optional. */
@@ -46,6 +53,18 @@ export interface ReplyOptions {
    * (Slack and Discord: Approve/Deny buttons). Absent (the web): such tools are not offered.
    */
   askApproval?: AskApproval;
+  /**
+   * Called once the turn has its place in the conversation's line shared by
+   * replicas (only with a lock that orders by arrival: Bot.ordersTurns), so
+   * an adapter may hand the next message of the conversation on.
+   */
+  onQueued?: () => void;
+  /**
+   * Resolves once the caller has shown the answer (its final edit made): the
+   * conversation stays this turn's until then (at most a minute), so the next
+   * message's answer, on any replica, appears below this one.
+   */
+  shown?: Promise<unknown>;
 }
 
 /** Figures of one finished (or failed) turn; logged, and given to `onTurn`. */

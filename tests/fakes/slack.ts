@@ -12,6 +12,8 @@ export interface SlackCall {
   // biome-ignore lint/suspicious/noExplicitAny: params are whatever the SDK sent
   params: Record<string, any>;
   token: string | undefined;
+  /** When the fake received it (ms since 1970). */
+  at: number;
   /** What the fake answered (`{ ok, error?, ... }`). */
   // biome-ignore lint/suspicious/noExplicitAny: Slack's answers vary by method
   response?: Record<string, any>;
@@ -195,7 +197,7 @@ export class FakeSlack extends FakeSlackWorkspace {
     const params = parseParams(raw, req.headers["content-type"]);
     const auth = req.headers.authorization;
     const token = auth?.startsWith("Bearer ") ? auth.slice(7) : (params.token as string | undefined);
-    const call: SlackCall = { method, params, token };
+    const call: SlackCall = { method, params, token, at: Date.now() };
     this.calls.push(call);
     // biome-ignore lint/suspicious/noExplicitAny: Slack's answers vary by method
     const send = (status: number, body: Record<string, any>, headers: Record<string, string> = {}) => {

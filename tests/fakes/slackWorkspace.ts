@@ -14,6 +14,11 @@ export interface FakeSlackOptions {
    * `message_not_in_streaming_state`, and the message keeps what it had.
    */
   streamLifetimeMs?: number;
+  /**
+   * Timestamps from the wall clock (seconds.micros of now, as Slack's are),
+   * each later than the last; default: a fixed clock plus a second per message.
+   */
+  realTime?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON as the SDK sent it
@@ -92,6 +97,8 @@ export class FakeSlackWorkspace {
   private readonly threads = new Map<string, FakeAssistantThread>();
   private readonly clock = 1_700_000_000;
   private seq = 0;
+  private readonly realTime: boolean;
+  private lastMicros = 0;
 
   protected constructor(options: FakeSlackOptions) {
     this.teamId = options.teamId ?? "T0TEAM";
@@ -101,6 +108,7 @@ export class FakeSlackWorkspace {
     this.botToken = options.botToken ?? "xoxb-test-token-0000";
     this.appToken = options.appToken ?? "xapp-test-token-0000";
     this.streamLifetimeMs = options.streamLifetimeMs ?? 300_000;
+    this.realTime = options.realTime ?? false;
   }
 
   addUser(user: FakeSlackUser): void {
@@ -110,6 +118,10 @@ export class FakeSlackWorkspace {
   /** A new message timestamp, later than every earlier one (Slack's "seconds.micros"). */
   nextTs(): string {
     this.seq++;
+    if (this.realTime) {
+      this.lastMicros = Math.max(this.lastMicros + 1, Math.floor(Date.now() * 1000));
+      return `${Math.floor(this.lastMicros / 1e6)}.${String(this.lastMicros % 1e6).padStart(6, "0")}`;
+    }
     return `${this.clock + this.seq}.${String(this.seq).padStart(6, "0")}`;
   }
 

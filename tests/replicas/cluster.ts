@@ -115,11 +115,14 @@ export function answerFor(question: string): string {
 
 /**
  * The fake model's behaviour, picked from the question so every process
- * sharing it gets the same: "SLOW" streams for about a second, "STALL" sends a
- * little and then never ends, anything else is a quick echo.
+ * sharing it gets the same: "SLOW" streams for about a second, "LONG" for
+ * about a minute (a word every half second), "STALL" sends a little and then
+ * never ends, anything else is a quick echo.
  */
 export function replicaResponder(body: unknown) {
   const question = lastUserText(body);
+  if (question.includes("LONG"))
+    return { chunks: Array.from({ length: 120 }, (_, i) => `word${i} `), chunkDelayMs: 500 };
   if (question.includes("STALL")) return { chunks: ["Thinking", " hard"], stallAfterChunks: 2 };
   if (question.includes("SLOW")) return slowly(answerFor(question), 12, 80);
   return { text: answerFor(question) };
@@ -141,7 +144,11 @@ export class World {
   ) {}
 
   static async start(): Promise<World> {
-    const slack = await FakeSlack.start({ teamId: `T${randomBytes(4).toString("hex").toUpperCase()}` });
+    const slack = await FakeSlack.start({
+      teamId: `T${randomBytes(4).toString("hex").toUpperCase()}`,
+      // Messages carry the time they were written: replicas answer a thread in that order.
+      realTime: true,
+    });
     slack.addUser(ALICE);
     slack.addUser(BOB);
     const model = await FakeOpenAI.start();
@@ -206,6 +213,18 @@ export class World {
   /** The chat-completions requests whose last user message is `question`. */
   requestsFor(question: string) {
     return this.model.requests.filter((r) => lastUserText(r.body) === question);
+  }
+
+  /**
+   * The first chat.postMessage or chat.update into `channel` after which a
+   * bot message read as `matches` says: its ts and when the fake got the call.
+   */
+  firstShown(channel: string, matches: (text: string) => boolean): { ts: string; at: number } | undefined {
+    const calls = [...this.callsIn(channel, "chat.postMessage"), ...this.callsIn(channel, "chat.update")];
+    const shown = calls
+      .filter((c) => c.response?.ok === true && matches(String(c.response.message?.text ?? "")))
+      .sort((a, b) => a.at - b.at)[0];
+    return shown ? { ts: String(shown.response?.ts), at: shown.at } : undefined;
   }
 
   /** chat.postMessage and chat.update calls made into a channel. */

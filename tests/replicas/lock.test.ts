@@ -97,6 +97,70 @@ describe.each(Object.keys(urls))("turn lock on %s", (backend) => {
   });
 });
 
+describe.each(["redis", "postgres"] as const)("turn lock in arrival order on %s", (backend) => {
+  let stores: KeyvConversationStore[] = [];
+  beforeAll(async () => {
+    if (!(await backendAvailable(backend))) return;
+    stores = [0, 1, 2, 3].map(() =>
+      createStore(BACKENDS[backend], { maxMessages: 50, ttlMs: 60_000, purgeIntervalMs: 0 }),
+    );
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+  });
+  const lockOn = (s: KeyvConversationStore, leaseMs = 2_000) =>
+    new LeaseLock(s.coordination.atomic, {
+      leaseMs,
+      pollMs: 20,
+      settleMs: 0,
+      ...(s.coordination.waiting ? { waiting: s.coordination.waiting } : {}),
+    });
+
+  it("grants waiters on three replicas the lock in their messages' order, not in the order they asked", async (ctx) => {
+    if (stores.length === 0) return ctx.skip();
+    const key = `c:${randomUUID()}`;
+    const [holderStore, ...waiterStores] = stores;
+    const holder = await lockOn(holderStore!).acquire(key, undefined, 1_000);
+    const order: number[] = [];
+    // They ask in the order 3, 1, 2; the messages arrived 1, 2, 3.
+    const asks = [3, 1, 2].map(async (n, i) => {
+      await sleep(60 * i);
+      const lease = await lockOn(waiterStores[i]!).acquire(key, undefined, 1_000 + n);
+      order.push(n);
+      await sleep(30);
+      await lease.release();
+    });
+    await sleep(300);
+    await holder.release();
+    await Promise.all(asks);
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it("a waiter that died drops out of the line, and the one behind it gets the lock", async (ctx) => {
+    if (stores.length === 0) return ctx.skip();
+    const key = `c:${randomUUID()}`;
+    const waiting = stores[0]!.coordination.waiting!;
+    // A waiter that joined first, then its process died: nobody renews its place.
+    await waiting.join(`turns:${key}`, "dead-waiter", 1, 300);
+    const lease = await lockOn(stores[1]!).acquire(key, undefined, 2);
+    await lease.release();
+  });
+
+  it("keeps a lease through a stall longer than the lease when nobody took it meanwhile", async (ctx) => {
+    if (stores.length === 0) return ctx.skip();
+    const key = `c:${randomUUID()}`;
+    const lease = await lockOn(stores[0]!, 300).acquire(key, undefined, 1);
+    // The event loop blocked for over a lease: no renewal ran.
+    const until = Date.now() + 600;
+    while (Date.now() < until) {}
+    await sleep(200);
+    expect(lease.lost).toBe(false);
+    // And it holds: another replica cannot take it.
+    expect(await stores[1]!.coordination.atomic.setIfAbsent(`lock:${key}`, "other", 1_000)).toBe(false);
+    await lease.release();
+  });
+});
+
 describe("two bot replicas sharing Redis", () => {
   let t: TestBot | undefined;
   let other: KeyvConversationStore | undefined;

@@ -5,16 +5,16 @@ import { SharedEditBudgets } from "../../src/replicas/shared-budget.js";
 import { EditBudgets } from "../../src/stream/budget.js";
 import { BACKENDS, backendAvailable } from "../helpers/backends.js";
 
-describe("edit budgets shared by replicas through Redis", () => {
+describe.each(["redis", "postgres"] as const)("edit budgets shared by replicas through %s", (backend) => {
   let stores: KeyvConversationStore[] = [];
   let skip = false;
   beforeAll(async () => {
-    if (!(await backendAvailable("redis"))) {
+    if (!(await backendAvailable(backend))) {
       skip = true;
       return;
     }
     stores = [0, 1, 2].map(() =>
-      createStore(BACKENDS.redis, { maxMessages: 5, ttlMs: 60_000, purgeIntervalMs: 0 }),
+      createStore(BACKENDS[backend], { maxMessages: 5, ttlMs: 60_000, purgeIntervalMs: 0 }),
     );
   });
   afterAll(async () => {
