@@ -2,7 +2,7 @@ import type { SendableChannels } from "discord.js";
 import type { Logger } from "../../src/log.js";
 import type { Author } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
-import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import { type EditBudgetSource, type RenderOrder, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, Incoming } from "../../src/turn/index.js";
 import { answerKey, FOLLOW_MS, isReplyChain } from "./places.js";
 import { DiscordReply, logSendFailure } from "./reply.js";
@@ -18,6 +18,8 @@ export interface AnswerDeps {
   bot: Bot;
   /** Message budgets, one per channel. */
   budgets: EditBudgetSource;
+  /** One conversation's answers send in turn: the next one's first post waits for this one's final edit. */
+  order: RenderOrder;
   cursor: string;
   log: Logger;
   /** Remembers messages being streamed, so a crash never leaves a cursor. */
@@ -50,6 +52,7 @@ export async function answer(
 ): Promise<void> {
   const { channel, guildId } = target;
   const { conversationId } = incoming;
+  const place = d.order.enter(conversationId);
   const where = { channelId: channel.id, guildId };
   // A failed typing request is only noted: the post right after it reports the same problem.
   const typing = new Typing(
@@ -77,7 +80,7 @@ export async function answer(
     const result = await renderByEditing(
       untilFirst(d.bot.reply(incoming, signal), () => typing.stop()),
       reply,
-      { cursor: d.cursor, placeholder: null },
+      { cursor: d.cursor, placeholder: null, after: place.after },
     );
     d.log.info(
       {
@@ -94,6 +97,7 @@ export async function answer(
     if (result.platformError !== undefined) logSendFailure(d.log, result.platformError, where);
   } finally {
     typing.stop();
+    place.done();
   }
 }
 

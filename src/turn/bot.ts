@@ -146,6 +146,8 @@ export class Bot {
       const messages = await this.prompt(turn);
       await keepPartialAnswer(this.store, turn, this.partialOptions);
       yield* withFileNotes(turn, messages, (m) => this.streamAnswer(turn, m), this.log);
+      // The text is complete: a renderer keeps the final edit's request while the answer is stored.
+      yield { type: "answered" };
       const counted = this.countUsage(turn);
       await rememberAnswer(this.store, turn, false, this.now());
       for (const text of await counted) yield { type: "notice", text };

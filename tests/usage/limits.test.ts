@@ -26,7 +26,7 @@ async function run(t: TestBot, incoming: Incoming): Promise<{ text: string; noti
   const notices: string[] = [];
   for await (const item of t.bot.reply(incoming) as AsyncIterable<StreamItem>) {
     if (typeof item === "string") text += item;
-    else notices.push(item.text);
+    else if (item.type === "notice") notices.push(item.text);
   }
   return { text, notices };
 }
