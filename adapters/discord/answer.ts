@@ -77,11 +77,12 @@ export async function answer(
     : discordReply;
   try {
     // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
-    const result = await renderByEditing(
-      untilFirst(d.bot.reply(incoming, signal), () => typing.stop()),
-      reply,
-      { cursor: d.cursor, placeholder: null, after: place.after },
-    );
+    const result = await renderByEditing(d.bot.reply(incoming, signal), reply, {
+      cursor: d.cursor,
+      placeholder: null,
+      after: place.after,
+      onStarted: () => typing.stop(),
+    });
     d.log.info(
       {
         conversationId,
@@ -98,18 +99,6 @@ export async function answer(
   } finally {
     typing.stop();
     place.done();
-  }
-}
-
-/** Yields what `source` yields, calling `onFirst` once at the first item or the end. */
-async function* untilFirst<T>(source: AsyncIterable<T>, onFirst: () => void): AsyncGenerator<T> {
-  try {
-    for await (const item of source) {
-      onFirst();
-      yield item;
-    }
-  } finally {
-    onFirst();
   }
 }
 

@@ -40,6 +40,8 @@ export interface RenderOptions {
    * it sends intermediate edits again (ms). Default 1,000.
    */
   answeredWaitMs?: number;
+  /** Called once, when the model's first text arrives or the stream ends (Discord stops "typing…"). */
+  onStarted?: () => void;
 }
 
 /** What happened; renderByEditing resolves with it and never rejects because of the model. */
@@ -136,6 +138,7 @@ class Renderer {
     this.placeholder = placeholder === "" ? null : placeholder;
     this.clock = options.clock ?? systemClock;
     this.model = new DeltaReader(deltas, options.signal, () => this.clock.now());
+    if (options.onStarted) void this.model.started.then(options.onStarted);
     this.warningFor = options.warningFor ?? defaultWarning;
     this.emptyText = options.emptyText ?? "_(no answer)_";
     this.after = options.after;
