@@ -15,7 +15,11 @@ import { answerTokens } from "./tokens.js";
  * (repeated), ten at once in ten channels, ten questions queued in one
  * thread; at each model speed. CPU is the bot's process's, per 1,000 tokens.
  *
- * Options: --speeds=40,400 --tokens=400 --reps=3 --cases=one,ten,queued --modes=project,loop
+ * Then CPU alone: rounds of ten streams in ten channels at 40 tokens/s, the
+ * two bots taking turns (each started afresh), so a busy moment of the
+ * machine weighs on both; medians and their ratio.
+ *
+ * Options: --speeds=40,400 --tokens=400 --reps=3 --cases=one,ten,queued --modes=project,loop --cpu-rounds=3
  */
 interface Options {
   speeds: number[];
@@ -23,6 +27,8 @@ interface Options {
   reps: number;
   cases: string[];
   modes: string[];
+  /** Rounds of the CPU comparison (10 streams in 10 channels at 40 tokens/s), bots alternating. */
+  cpuRounds: number;
 }
 
 const TTFT_MS = 300;
@@ -43,6 +49,7 @@ function options(argv = process.argv.slice(2)): Options {
     reps: Number(args.get("reps") ?? 3),
     cases: list("cases", "one,ten,queued"),
     modes: list("modes", "project,loop"),
+    cpuRounds: Number(args.get("cpu-rounds") ?? 3),
   };
 }
 
@@ -160,23 +167,49 @@ function row(r: CaseResult): string {
   ].join(" | ");
 }
 
-export async function runFreshnessBench(o: Options = options()): Promise<void> {
-  const started = performance.now();
-  const fakes = await RemoteFakes.start();
-  const results: CaseResult[] = [];
-  try {
-    for (const mode of o.modes) {
-      const bot =
-        mode === "project"
-          ? await startProjectBot(fakes.ready, MODEL)
-          : await startNaiveBot(fakes.ready, MODEL);
+/** Starts a bot and warms it up (unmeasured: ten short answers), so neither is measured with cold code. */
+async function startBot(mode: string, fakes: RemoteFakes, o: Options) {
+  const bot =
+    mode === "project" ? await startProjectBot(fakes.ready, MODEL) : await startNaiveBot(fakes.ready, MODEL);
+  await runCase(fakes, mode, "ten", 400, { ...o, tokens: 40, reps: 1 });
+  return bot;
+}
+
+/** CPU ms per 1,000 tokens of each bot, round after round, bots alternating. */
+async function cpuRounds(fakes: RemoteFakes, o: Options): Promise<Record<string, number[]>> {
+  const cpu: Record<string, number[]> = { project: [], loop: [] };
+  for (let round = 0; round < o.cpuRounds; round++) {
+    for (const mode of round % 2 === 0 ? ["project", "loop"] : ["loop", "project"]) {
+      const bot = await startBot(mode, fakes, o);
       try {
-        for (const speed of o.speeds)
-          for (const name of o.cases) results.push(await runCase(fakes, mode, name, speed, o));
+        const r = await runCase(fakes, mode, "ten", 40, { ...o, reps: 1 });
+        cpu[mode]?.push(r.cpuMsPer1k);
       } finally {
         await bot.stop();
       }
     }
+  }
+  return cpu;
+}
+
+export async function runFreshnessBench(o: Options = options()): Promise<void> {
+  const started = performance.now();
+  const fakes = await RemoteFakes.start();
+  const results: CaseResult[] = [];
+  let cpu: Record<string, number[]> = {};
+  try {
+    for (const mode of o.modes) {
+      if (!o.cases.some((name) => name in CASE_NAMES)) continue;
+      const bot = await startBot(mode, fakes, o);
+      try {
+        for (const speed of o.speeds)
+          for (const name of o.cases)
+            if (name in CASE_NAMES) results.push(await runCase(fakes, mode, name, speed, o));
+      } finally {
+        await bot.stop();
+      }
+    }
+    if (o.cpuRounds > 0) cpu = await cpuRounds(fakes, o);
   } finally {
     await fakes.close();
   }
@@ -197,5 +230,14 @@ export async function runFreshnessBench(o: Options = options()): Promise<void> {
   ];
   console.log(`| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|`);
   for (const r of results) console.log(`| ${row(r)} |`);
+  if (o.cpuRounds > 0) {
+    const project = pct(cpu.project ?? [], 50);
+    const loop = pct(cpu.loop ?? [], 50);
+    console.log(
+      `\nCPU ms per 1,000 tokens, 10 streams in 10 channels at 40 tokens/s, ${o.cpuRounds} rounds each, bots alternating: ` +
+        `project ${(cpu.project ?? []).map(f0).join(", ")} (median ${f0(project)}); loop ${(cpu.loop ?? []).map(f0).join(", ")} ` +
+        `(median ${f0(loop)}); ratio ${(project / loop).toFixed(2)}`,
+    );
+  }
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
