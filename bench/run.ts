@@ -1,5 +1,6 @@
 import { runAttachmentBench } from "./attachments/index.js";
 import { runDiscordBench } from "./discord.js";
+import { runFreshnessBench } from "./freshness/index.js";
 import { runHardeningProbe } from "./hardening.js";
 import { runReplicaBench } from "./replicas.js";
 import { runSettingsBench } from "./settings.js";
@@ -15,6 +16,7 @@ import { runUsageBench } from "./usage.js";
  */
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   stream: () => runStreamBench(),
+  freshness: () => runFreshnessBench(),
   replicas: () => runReplicaBench(),
   settings: () => runSettingsBench(),
   discord: () => runDiscordBench(),

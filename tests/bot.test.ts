@@ -201,7 +201,7 @@ describe("turns", () => {
           { conversationId: id, author: alice, text: "q" },
           controller.signal,
         )) {
-          seen += d;
+          if (typeof d === "string") seen += d;
           if (seen.length >= 5) controller.abort();
         }
       })(),

@@ -105,7 +105,7 @@ describe("the Bot keeps a streaming answer in the store", () => {
         author: { id: "u", name: "U" },
         text: "go",
       })) {
-        text += delta;
+        if (typeof delta === "string") text += delta;
         if (text.length > 60 && seen.length === 0) {
           await vi.waitFor(async () => {
             const [, answer] = await t.bot.history(id);

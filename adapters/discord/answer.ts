@@ -2,7 +2,7 @@ import type { SendableChannels } from "discord.js";
 import type { Logger } from "../../src/log.js";
 import type { Author } from "../../src/memory/index.js";
 import type { CrashRecovery } from "../../src/replicas/index.js";
-import { type EditBudgetSource, renderByEditing } from "../../src/stream/index.js";
+import { type EditBudgetSource, type RenderOrder, renderByEditing } from "../../src/stream/index.js";
 import type { Bot, Incoming } from "../../src/turn/index.js";
 import { discordApproval } from "./approval.js";
 import { answerKey, FOLLOW_MS, isReplyChain } from "./places.js";
@@ -19,6 +19,8 @@ export interface AnswerDeps {
   bot: Bot;
   /** Message budgets, one per channel. */
   budgets: EditBudgetSource;
+  /** One conversation's answers send in turn: the next one's first post waits for this one's final edit. */
+  order: RenderOrder;
   cursor: string;
   log: Logger;
   /** Remembers messages being streamed, so a crash never leaves a cursor. */
@@ -51,6 +53,7 @@ export async function answer(
 ): Promise<void> {
   const { channel, guildId } = target;
   const { conversationId } = incoming;
+  const place = d.order.enter(conversationId);
   const where = { channelId: channel.id, guildId };
   // A failed typing request is only noted: the post right after it reports the same problem.
   const typing = new Typing(
@@ -81,15 +84,12 @@ export async function answer(
   try {
     // No placeholder: Discord's typing indicator shows until the first token, then the answer appears.
     const result = await renderByEditing(
-      untilFirst(
-        d.bot.reply(incoming, signal, {
-          shown: answerShown,
-          ...(d.bot.approvals ? { askApproval: discordApproval(channel) } : {}),
-        }),
-        () => typing.stop(),
-      ),
+      d.bot.reply(incoming, signal, {
+        shown: answerShown,
+        ...(d.bot.approvals ? { askApproval: discordApproval(channel) } : {}),
+      }),
       reply,
-      { cursor: d.cursor, placeholder: null },
+      { cursor: d.cursor, placeholder: null, after: place.after, onStarted: () => typing.stop() },
     ).finally(shown);
     d.log.info(
       {
@@ -106,18 +106,7 @@ export async function answer(
     if (result.platformError !== undefined) logSendFailure(d.log, result.platformError, where);
   } finally {
     typing.stop();
-  }
-}
-
-/** Yields what `source` yields, calling `onFirst` once at the first item or the end. */
-async function* untilFirst<T>(source: AsyncIterable<T>, onFirst: () => void): AsyncGenerator<T> {
-  try {
-    for await (const item of source) {
-      onFirst();
-      yield item;
-    }
-  } finally {
-    onFirst();
+    place.done();
   }
 }
 

@@ -13,7 +13,7 @@ import { StartError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import type { CrashRecovery, MessageFinisher } from "../../src/replicas/index.js";
 import type { Access, PlaceSettings } from "../../src/settings/index.js";
-import { type EditBudgetSource, EditBudgets, sendFinal } from "../../src/stream/index.js";
+import { type EditBudgetSource, EditBudgets, RenderOrder, sendFinal } from "../../src/stream/index.js";
 import { type Bot, type Incoming, KeyedQueue, type Surface, type TurnTracker } from "../../src/turn/index.js";
 import type { UsageMeter } from "../../src/usage/index.js";
 import { answer, type TurnTarget } from "./answer.js";
@@ -120,6 +120,7 @@ export async function startDiscord(options: DiscordOptions): Promise<DiscordSurf
   const deps = {
     bot,
     budgets,
+    order: new RenderOrder(),
     cursor,
     log,
     recovery: options.recovery,

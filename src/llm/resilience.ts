@@ -32,28 +32,33 @@ export async function* resilientStream(
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error("idle timeout"));
-      }, options.idleTimeoutMs);
-    };
+    // While a delta is with the consumer the model is not silent: the timer only starts over.
+    let yielding = false;
+    // One timer per request, refreshed at each delta (cheaper than a new timer per delta).
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      if (yielding) {
+        timer.refresh();
+        return;
+      }
+      timedOut = true;
+      controller.abort(new Error("idle timeout"));
+    }, options.idleTimeoutMs);
     try {
-      arm();
       const iterator = open(controller.signal)[Symbol.asyncIterator]();
+      const next = abortableNext(iterator, controller.signal);
       try {
         while (true) {
-          const next = await nextOrAbort(iterator, controller.signal);
-          if (next.done) return;
+          const item = await next();
+          if (item.done) return;
           yielded = true;
-          clearTimeout(timer);
-          yield next.value;
-          arm();
+          yielding = true;
+          yield item.value;
+          yielding = false;
+          timer.refresh();
         }
       } finally {
         clearTimeout(timer);
+        next.close();
         void iterator.return?.()?.catch(() => undefined);
       }
     } catch (err) {
@@ -72,23 +77,26 @@ export async function* resilientStream(
   }
 }
 
-/** Some SDK iterators ignore an abort while waiting for bytes; this one does not. */
-function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T>> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    iterator.next().then(
-      (r) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(r);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
+/**
+ * `iterator.next()` that rejects as soon as `signal` aborts: some SDK
+ * iterators ignore an abort while waiting for bytes. One abort listener for
+ * the whole stream, not one per delta; `close` removes it.
+ */
+function abortableNext<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+): (() => Promise<IteratorResult<T>>) & { close(): void } {
+  let rejectPending: ((reason: unknown) => void) | undefined;
+  const onAbort = () => rejectPending?.(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  const next = () => {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      rejectPending = reject;
+      iterator.next().then(resolve, reject);
+    });
+  };
+  return Object.assign(next, { close: () => signal.removeEventListener("abort", onAbort) });
 }
 
 function backoff(attempt: number, retryAfterMs: number | undefined, baseMs: number): number {

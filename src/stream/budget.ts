@@ -19,14 +19,26 @@ export interface EditBudgetOptions {
   /**
    * Extra wait before a request leaves the window (ms): requests reach the
    * platform with varying delay, so one granted the instant the window allows
-   * could land inside the platform's window. Default perMs / 20, at most 250.
+   * could land inside the platform's window. Default perMs / 50 (100 ms for
+   * Discord's 5 s), at most 250.
    */
   marginMs?: number;
   /**
-   * Least time between two "normal" grants (ms), so intermediate edits spread
-   * evenly instead of spending the window in a burst and then showing nothing
-   * until it slides. Default: the window divided by the requests normal edits
-   * may use, the rate they could keep up anyway; 0 turns pacing off.
+   * The longest a stream's final edit may have to wait for a request of the
+   * window, when nothing else waits (ms). Intermediate edits may use the
+   * window's reserved requests only where one of them is free again within
+   * this long, so the budget spends nearly all of its window while a stream
+   * that ends at any moment still loses its cursor within about a round
+   * trip. Default perMs / 50 (100 ms for Discord's 5 s), 0: the reserved
+   * requests are never used by intermediate edits.
+   */
+  finalWaitMs?: number;
+  /**
+   * Least time between a grant (of any priority) and the next "normal" one
+   * (ms), so intermediate edits spread evenly over the window, also right
+   * after a first post, instead of spending it in a burst and then showing
+   * nothing until it slides. Default: the even rate the window allows them,
+   * (window + margin - finalWaitMs) / (edits - reserved); 0 turns pacing off.
    */
   paceMs?: number;
 }
@@ -78,8 +90,10 @@ class Fifo<T> {
  * platforms count, and a classic refilling bucket would let a burst plus its
  * refill exceed their limit inside one window.
  *
- * Intermediate ("normal") edits are paced evenly and never take the last
- * `reserved` requests, so a finished stream's final edit rarely waits.
+ * Intermediate ("normal") edits are paced evenly over the window (also right
+ * after a first post: no burst), and take its last `reserved` requests only
+ * where one is free again within `finalWaitMs`, so a stream that ends at any
+ * moment gets its final edit out within about a round trip.
  *
  * Fair share: waiters are served first by priority ("final", then "first", then
  * "normal"), and in arrival order within one priority. A renderer holds at most
@@ -94,7 +108,7 @@ export class TokenBucket implements EditBudget {
   /** How long a grant counts: the window plus the margin. */
   private readonly holdMs: number;
   private readonly paceMs: number;
-  private lastNormalAt = Number.NEGATIVE_INFINITY;
+  private readonly finalWaitMs: number;
   /** Times of the grants still inside the window, oldest first. */
   private readonly granted = new Fifo<number>();
   private readonly queues = [new Fifo<Waiter>(), new Fifo<Waiter>(), new Fifo<Waiter>()] as const;
@@ -115,8 +129,14 @@ export class TokenBucket implements EditBudget {
     this.clock = options.clock ?? systemClock;
     const reserved = options.reserved ?? (this.edits > 1 ? Math.max(1, Math.floor(this.edits / 10)) : 0);
     this.reserved = Math.min(Math.max(0, Math.floor(reserved)), this.edits - 1);
-    this.holdMs = this.perMs + Math.max(0, options.marginMs ?? Math.min(250, this.perMs / 20));
-    this.paceMs = Math.max(0, options.paceMs ?? this.holdMs / (this.edits - this.reserved));
+    this.holdMs = this.perMs + Math.max(0, options.marginMs ?? Math.min(250, this.perMs / 50));
+    this.finalWaitMs =
+      this.reserved > 0 ? Math.min(this.holdMs, Math.max(0, options.finalWaitMs ?? this.perMs / 50)) : 0;
+    this.paceMs = Math.max(
+      0,
+      options.paceMs ??
+        Math.max(this.holdMs / this.edits, (this.holdMs - this.finalWaitMs) / (this.edits - this.reserved)),
+    );
   }
 
   acquire(signal?: AbortSignal, priority: EditPriority = "normal"): Promise<void> {
@@ -176,24 +196,23 @@ export class TokenBucket implements EditBudget {
     this.expire(now);
     for (let tier = 0; tier < this.queues.length; tier++) {
       const queue = this.queues[tier as 0 | 1 | 2];
-      const limit = tier === 2 ? this.edits - this.reserved : this.edits;
       while (queue.length > 0) {
         const waiter = queue.at(0) as Waiter;
         if (waiter.settled) {
           queue.shift();
           continue;
         }
-        if (this.granted.length >= limit) {
-          // Lower tiers have limits no higher than this one: they wait too.
-          this.schedule((this.granted.at(this.granted.length - limit) as number) + this.holdMs);
+        if (this.granted.length >= this.edits) {
+          // The window is full for every tier: lower ones wait too.
+          this.schedule((this.granted.at(this.granted.length - this.edits) as number) + this.holdMs);
           return;
         }
         if (tier === 2) {
-          if (now < this.lastNormalAt + this.paceMs) {
-            this.schedule(this.lastNormalAt + this.paceMs);
+          const until = this.normalAt(now);
+          if (until > now) {
+            this.schedule(until);
             return;
           }
-          this.lastNormalAt = now;
         }
         queue.shift();
         waiter.settled = true;
@@ -204,6 +223,22 @@ export class TokenBucket implements EditBudget {
         waiter.resolve();
       }
     }
+  }
+
+  /**
+   * The earliest time a "normal" edit may be granted (the window's own limit
+   * aside): paced after the last grant, and leaving a reserved request that a
+   * final edit asking at any moment gets within finalWaitMs.
+   */
+  private normalAt(now: number): number {
+    let at = this.lastGrantAt + this.paceMs;
+    const kept = this.edits - this.reserved;
+    if (this.granted.length >= kept) {
+      // With this grant, `kept` grants would count at now + finalWaitMs: wait for the oldest of them to go.
+      const oldest = this.granted.at(this.granted.length - kept) as number;
+      at = Math.max(at, oldest + this.holdMs - this.finalWaitMs);
+    }
+    return Math.max(now, at);
   }
 
   /** One timer per budget, at the earliest time a waiter may be served. */

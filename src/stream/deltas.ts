@@ -17,6 +17,10 @@ export class DeltaReader {
   readonly ended: Promise<"done">;
   /** Resolves at the first non-empty delta, or when the stream ends. */
   readonly started: Promise<"done">;
+  /** Resolves when the model said it is done (an Answered item), or when the stream ends. */
+  readonly settling: Promise<"done">;
+  /** When the model said it is done (clock ms), before the stream ended. */
+  answeredAt: number | undefined;
   /** Lines to show under the finished answer (Notice items), in order. */
   readonly notices: string[] = [];
   /** Tool calls running now (ToolStatus items), by call id: their names. */
@@ -27,11 +31,16 @@ export class DeltaReader {
   private wake: (() => void) | undefined;
   private resolveEnded!: (value: "done") => void;
   private resolveStarted!: (value: "done") => void;
+  private resolveSettling!: (value: "done") => void;
 
   constructor(
     private readonly deltas: AsyncIterable<StreamItem>,
     private readonly signal: AbortSignal | undefined,
+    private readonly now: () => number,
   ) {
+    this.settling = new Promise((resolve) => {
+      this.resolveSettling = resolve;
+    });
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -83,6 +92,11 @@ export class DeltaReader {
         if (typeof item !== "string") {
           if (item.type === "notice") this.notices.push(item.text);
           else if (item.type === "tool") this.toolStatus(item.callId, item.name, item.status === "started");
+          else if (item.type === "answered" && this.answeredAt === undefined) {
+            this.answeredAt = this.now();
+            this.resolveSettling("done");
+            this.notify();
+          }
         } else if (item.length > 0) {
           if (this.chunks.length === 0) this.resolveStarted("done");
           this.chunks.push(item);
@@ -114,6 +128,7 @@ export class DeltaReader {
     this.notify();
     this.resolveEnded("done");
     this.resolveStarted("done");
+    this.resolveSettling("done");
   }
 
   private notify(): void {

@@ -29,6 +29,19 @@ export interface RenderOptions {
   warningFor?: (err: ChatError) => string;
   /** Shown when the model ends without any text (a message cannot be empty). Default "_(no answer)_". */
   emptyText?: string;
+  /**
+   * Nothing is sent before this settles (the model is read meanwhile): the
+   * previous answer of the same conversation, whose final edit goes first.
+   */
+  after?: Promise<unknown>;
+  /**
+   * Once the model said it is done (an Answered item), how long the renderer
+   * waits for the stream's end (the answer being stored, the notices) before
+   * it sends intermediate edits again (ms). Default 1,000.
+   */
+  answeredWaitMs?: number;
+  /** Called once, when the model's first text arrives or the stream ends (Discord stops "typing…"). */
+  onStarted?: () => void;
 }
 
 /** What happened; renderByEditing resolves with it and never rejects because of the model. */
@@ -93,6 +106,8 @@ class Renderer {
   private final: string | undefined;
   private readonly warningFor: (err: ChatError) => string;
   private readonly emptyText: string;
+  private readonly after: Promise<unknown> | undefined;
+  private readonly answeredWaitMs: number;
   private readonly maxChars: number;
   private readonly render: Render | undefined;
   /** markdownRoom of the message being written, once known (it does not change as text grows). */
@@ -126,9 +141,12 @@ class Renderer {
     const placeholder = options.placeholder === undefined ? this.cursor : options.placeholder;
     this.placeholder = placeholder === "" ? null : placeholder;
     this.clock = options.clock ?? systemClock;
-    this.model = new DeltaReader(deltas, options.signal);
+    this.model = new DeltaReader(deltas, options.signal, () => this.clock.now());
+    if (options.onStarted) void this.model.started.then(options.onStarted);
     this.warningFor = options.warningFor ?? defaultWarning;
     this.emptyText = options.emptyText ?? "_(no answer)_";
+    this.after = options.after;
+    this.answeredWaitMs = options.answeredWaitMs ?? 1_000;
     this.maxChars = reply.maxChars;
     this.render = reply.render
       ? memoized((markdown) => (reply.render as Render).call(reply, markdown))
@@ -141,13 +159,20 @@ class Renderer {
 
   async run(): Promise<RenderResult> {
     void this.model.read();
+    // A previous answer's failure is its own; this one only waits for it to end.
+    if (this.after) await this.after.catch(() => {});
     while (!this.finished) {
+      const holdMs = this.holdForEnd();
+      if (holdMs > 0) {
+        await this.untilEnd(holdMs);
+        continue;
+      }
       if (!this.plan()) {
         if (this.model.done) break;
         await this.model.changed();
         continue;
       }
-      await this.acquire();
+      if (!(await this.acquire())) continue;
       // Planned again: tokens that arrived while waiting go out in this request.
       const request = this.plan();
       if (request && !(await this.send(request))) break;
@@ -161,6 +186,23 @@ class Renderer {
       ...(this.platformError !== undefined ? { platformError: this.platformError } : {}),
       ...(this.postFailed ? { postFailed: true } : {}),
     };
+  }
+
+  /**
+   * The model said it is done but the stream has not ended yet: how much
+   * longer to send nothing, so the final edit (a request away) is not made
+   * to wait behind an intermediate one. 0: go on.
+   */
+  private holdForEnd(): number {
+    const at = this.model.answeredAt;
+    if (at === undefined || this.model.done) return 0;
+    return Math.max(0, at + this.answeredWaitMs - this.clock.now());
+  }
+
+  private async untilEnd(ms: number): Promise<void> {
+    const abort = new AbortController();
+    await Promise.race([this.model.ended, this.clock.sleep(ms, abort.signal).catch(() => {})]);
+    abort.abort();
   }
 
   private finalDocument(): string {
@@ -232,30 +274,41 @@ class Renderer {
     return this.model.hasText ? "first" : "normal";
   }
 
-  /**
-   * Waits for the budget. A stream whose request becomes more urgent while it
-   * waits (its first text arrived, or it ended) asks again at the new priority.
-   */
   /** Posts draw on the reply's post budget when it has one; edits on its (edit) budget. */
   private budgetFor(post: boolean): EditBudget {
     return post ? (this.reply.postBudget ?? this.reply.budget) : this.reply.budget;
   }
 
-  private async acquire(): Promise<void> {
+  /**
+   * Waits for the budget; false when it gave up waiting because the model
+   * said it is done (the final edit is due instead). A stream whose request
+   * becomes more urgent while it waits (its first text arrived, or it ended)
+   * asks again at the new priority.
+   */
+  private async acquire(): Promise<boolean> {
     const budget = this.budgetFor(this.ref === undefined);
     for (;;) {
       const priority = this.priority();
-      if (priority === "final") return budget.acquire(undefined, "final");
+      if (priority === "final") {
+        await budget.acquire(undefined, "final");
+        return true;
+      }
       const abort = new AbortController();
       const grant = budget.acquire(abort.signal, priority).then(
         () => "granted" as const,
         () => "cancelled" as const,
       );
-      const upgrade = priority === "normal" && !this.textShown ? this.model.started : this.model.ended;
+      const upgrade =
+        priority === "normal" && !this.textShown
+          ? this.model.started
+          : this.model.answeredAt === undefined
+            ? this.model.settling
+            : this.model.ended;
       // "cancelled" here means the budget failed on its own: send rather than hang.
-      if ((await Promise.race([grant, upgrade])) !== "done") return;
+      if ((await Promise.race([grant, upgrade])) !== "done") return true;
       abort.abort();
-      if ((await grant) === "granted") return;
+      if ((await grant) === "granted") return true;
+      if (this.holdForEnd() > 0) return false;
     }
   }
 

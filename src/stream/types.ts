@@ -33,7 +33,7 @@ export interface EditBudget {
  * usage warning, "this model cannot see images"), never part of the answer,
  * never stored or sent to the model. Consumers skip items they do not know.
  */
-export type StreamItem = string | Notice | ToolStatus;
+export type StreamItem = string | Notice | ToolStatus | Answered;
 
 /**
  * A tool call began or ended. While one runs, the renderer shows a status
@@ -53,6 +53,15 @@ export interface ToolStatus {
 export interface Notice {
   type: "notice";
   text: string;
+}
+
+/**
+ * The model is done: the answer's text is complete (notices may still
+ * follow before the stream ends). A renderer sends no more intermediate
+ * edits then, so the final edit finds its request free.
+ */
+export interface Answered {
+  type: "answered";
 }
 
 /** Hands out the budget of a scope (a Discord channel, a Slack workspace); see EditBudgets. */

@@ -172,6 +172,8 @@ export class Bot {
       if (turn.controller.signal.aborted) throw abortReason(turn.controller.signal);
       turn.streamEnded = true;
       turn.releaseModelCall?.();
+      // The text is complete: a renderer keeps the final edit's request while the answer is stored.
+      yield { type: "answered" };
       const counted = this.countUsage(turn);
       await rememberAnswer(this.store, turn, false, this.now());
       for (const text of await counted) yield { type: "notice", text };

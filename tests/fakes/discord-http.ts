@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { setTimeout as delay } from "node:timers/promises";
 import type { FakeCdn } from "./discord-cdn.js";
 import type { Wire } from "./discord-interactions.js";
 import type { FakeDiscordApi } from "./discord-rest.js";
@@ -14,6 +16,16 @@ export interface RestCall {
   status: number;
   /** When it arrived (ms since the epoch). */
   at: number;
+  /** When the fake applied it, what people see from then on (ms since the epoch, fractional). */
+  appliedAt: number;
+  /** What the fake answered (a created message's payload carries its id). */
+  answer?: unknown;
+}
+
+/** A round trip the fake takes per REST request: uniform in [minMs, maxMs], applied half-way. */
+export interface FakeLatency {
+  minMs: number;
+  maxMs: number;
 }
 
 /**
@@ -29,6 +41,7 @@ export class FakeDiscordHttp {
     private readonly api: () => FakeDiscordApi,
     private readonly cdn: FakeCdn,
     private readonly changed: () => void,
+    private readonly latency?: FakeLatency,
   ) {
     this.server = new LocalHttpServer((req, res) => this.handle(req, res));
   }
@@ -49,10 +62,12 @@ export class FakeDiscordHttp {
       body: jsonOr(raw),
       status: 0,
       at: Date.now(),
+      appliedAt: 0,
     };
     this.calls.push(call);
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
+      call.answer = payload;
       if (payload === undefined) res.writeHead(status, headers).end();
       else
         res
@@ -64,6 +79,10 @@ export class FakeDiscordHttp {
       send(404, { message: "404: Not Found", code: 0 });
       return;
     }
+    const halfMs = this.latency
+      ? (this.latency.minMs + Math.random() * (this.latency.maxMs - this.latency.minMs)) / 2
+      : 0;
+    if (halfMs > 0) await delay(halfMs);
     const [status, payload, headers] = this.api().answer(
       method,
       path,
@@ -71,6 +90,8 @@ export class FakeDiscordHttp {
       call.body,
       req.headers.authorization,
     );
+    call.appliedAt = performance.timeOrigin + performance.now();
+    if (halfMs > 0) await delay(halfMs);
     send(status, payload, headers);
   }
 }

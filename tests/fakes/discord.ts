@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { type FakeAttachment, FakeCdn, type HostOptions } from "./discord-cdn.js";
 import { FakeGateway } from "./discord-gateway.js";
-import { FakeDiscordHttp, type RestCall } from "./discord-http.js";
+import { FakeDiscordHttp, type FakeLatency, type RestCall } from "./discord-http.js";
 import { FakeDiscordPeople } from "./discord-people.js";
 import {
   type ChannelMessageLimit,
@@ -18,7 +18,7 @@ import type { LocalHttpServer } from "./http.js";
 
 export type { FakeAttachment } from "./discord-cdn.js";
 export { MESSAGE_CONTENT_INTENT } from "./discord-gateway.js";
-export type { RestCall } from "./discord-http.js";
+export type { FakeLatency, RestCall } from "./discord-http.js";
 export type { FakeFailure, FakeMessage, InteractionCallback } from "./discord-rest.js";
 export { type FakeChannel, type FakeGuild, shardOf } from "./discord-world.js";
 
@@ -30,6 +30,8 @@ export interface FakeDiscordOptions {
   recommendedShards?: number;
   /** Enforce Discord's limit on message creates and edits per channel: 429 beyond it. Default: none. */
   messageLimit?: ChannelMessageLimit;
+  /** A round trip per REST request, applied half-way (the limit counts and people see a request then). Default: none. */
+  latency?: FakeLatency;
 }
 
 /**
@@ -45,15 +47,17 @@ export class FakeDiscord extends FakeDiscordPeople {
   readonly gateway: FakeGateway;
   protected readonly api: FakeDiscordApi;
   private readonly cdn: FakeCdn = new FakeCdn(() => this.http.port);
-  private readonly web: FakeDiscordHttp = new FakeDiscordHttp(
-    () => this.api,
-    this.cdn,
-    () => this.changed(),
-  );
+  private readonly web: FakeDiscordHttp;
   private readonly events = new EventEmitter();
 
   private constructor(options: FakeDiscordOptions) {
     super();
+    this.web = new FakeDiscordHttp(
+      () => this.api,
+      this.cdn,
+      () => this.changed(),
+      options.latency,
+    );
     this.events.setMaxListeners(100);
     this.gateway = new FakeGateway(
       this.http.server,

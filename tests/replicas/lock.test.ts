@@ -195,7 +195,7 @@ describe("two bot replicas sharing Redis", () => {
     const id = `slack:T:C:${randomUUID()}`;
     const collect = async (it: AsyncIterable<unknown>) => {
       let s = "";
-      for await (const d of it) s += d;
+      for await (const d of it) if (typeof d === "string") s += d;
       return s;
     };
     const before = t.fake.requests.length;

@@ -20,7 +20,7 @@ async function ask(t: TestBot, place: Incoming["place"], text: string): Promise<
     platform: "slack",
     ...(place ? { place } : {}),
   };
-  for await (const delta of t.bot.reply(incoming)) answer += delta;
+  for await (const delta of t.bot.reply(incoming)) if (typeof delta === "string") answer += delta;
   return answer;
 }
 

@@ -37,7 +37,7 @@ describe("TokenBucket", () => {
     await clock.run(
       take(new TokenBucket({ edits: 5, perMs: 5_000, clock, reserved: 0, paceMs: 0 }), clock, grants, "a", 6),
     );
-    expect(grants.at(-1)?.[1]).toBe(5_250);
+    expect(grants.at(-1)?.[1]).toBe(5_100);
     const slack: [string, number][] = [];
     await clock.run(
       take(new TokenBucket({ edits: 2, perMs: 60_000, clock, reserved: 0 }), clock, slack, "b", 3),
@@ -47,13 +47,13 @@ describe("TokenBucket", () => {
 
   it("paces intermediate edits evenly over the window instead of bursting, but not first posts or finals", async () => {
     const clock = new FakeClock();
-    // 5 per 5 s, one reserved, no margin: a normal edit every 5000 / 4 = 1250 ms.
-    const budget = new TokenBucket({ edits: 5, perMs: 5_000, clock, marginMs: 0 });
+    // 5 per 5 s, one reserved (never used by normal edits), no margin: a normal edit every 5000 / 4 = 1250 ms.
+    const budget = new TokenBucket({ edits: 5, perMs: 5_000, clock, marginMs: 0, finalWaitMs: 0 });
     const grants: [string, number][] = [];
     await clock.run(take(budget, clock, grants, "a", 6));
     expect(grants.map(([, t]) => t)).toEqual([0, 1_250, 2_500, 3_750, 5_000, 6_250]);
 
-    const fresh = new TokenBucket({ edits: 5, perMs: 5_000, clock, marginMs: 0 });
+    const fresh = new TokenBucket({ edits: 5, perMs: 5_000, clock, marginMs: 0, finalWaitMs: 0 });
     const start = clock.now();
     const at: Record<string, number> = {};
     await fresh.acquire(undefined, "normal");
@@ -65,6 +65,43 @@ describe("TokenBucket", () => {
       ]),
     );
     expect(at).toEqual({ first: 0, final: 0, normal: 1_250 });
+  });
+
+  it("does not burst after a first post: the next edit comes one even step later", async () => {
+    const clock = new FakeClock();
+    const budget = new TokenBucket({ edits: 5, perMs: 5_000, clock, marginMs: 0, finalWaitMs: 0 });
+    await budget.acquire(undefined, "first");
+    const grants: [string, number][] = [];
+    await clock.run(take(budget, clock, grants, "a", 2));
+    expect(grants.map(([, t]) => t)).toEqual([1_250, 2_500]);
+  });
+
+  it("lets intermediate edits use the reserved request only where a final edit would get it within finalWaitMs", async () => {
+    // No margin, final edits wait at most 100 ms: intermediate edits every (5000 - 100) / 4 = 1225 ms.
+    const options = { edits: 5, perMs: 5_000, marginMs: 0, finalWaitMs: 100 };
+    const clock = new FakeClock();
+    const grants: [string, number][] = [];
+    await clock.run(take(new TokenBucket({ ...options, clock }), clock, grants, "a", 12));
+    const times = grants.map(([, t]) => t);
+    expect(times.slice(0, 6)).toEqual([0, 1_225, 2_450, 3_675, 4_900, 6_125]);
+    expect(maxInWindow(times, 5_000)).toBe(5);
+    // A stream that keeps editing ends at some moment: its final edit gets a request within 100 ms.
+    const waits: number[] = [];
+    for (const endAt of [137, 1_300, 2_500, 4_950, 6_150, 8_620, 9_850, 11_000]) {
+      const c = new FakeClock();
+      const budget = new TokenBucket({ ...options, clock: c });
+      const stop = new AbortController();
+      const editing = (async () => {
+        while (!stop.signal.aborted) await budget.acquire(stop.signal, "normal");
+      })().catch(() => {});
+      await c.run(c.sleep(endAt));
+      stop.abort();
+      await c.run(editing);
+      await c.run(budget.acquire(undefined, "final"));
+      waits.push(c.now() - endAt);
+    }
+    expect(Math.max(...waits)).toBeLessThanOrEqual(100);
+    expect(waits.some((w) => w > 0)).toBe(true);
   });
 
   it("keeps `reserved` requests for final edits and first posts", async () => {
@@ -123,7 +160,7 @@ describe("TokenBucket", () => {
 
   it("pause() holds every waiter until the time the platform asked for", async () => {
     const clock = new FakeClock();
-    const budget = new TokenBucket({ edits: 50, perMs: 60_000, clock });
+    const budget = new TokenBucket({ edits: 50, perMs: 60_000, clock, paceMs: 0 });
     await budget.acquire();
     budget.pause(3_000);
     let at = -1;
