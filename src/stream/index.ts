@@ -2,7 +2,7 @@ export { EditBudgets, TokenBucket } from "./budget.js";
 export { systemClock } from "./clock.js";
 export { closeEarly, finalText, sendFinal, UNFINISHED_NOTE, withNotices } from "./final.js";
 export { RenderOrder } from "./order.js";
-export { type RenderOptions, renderByEditing } from "./render.js";
+export { renderByEditing } from "./render.js";
 export { planSplit, type Render, splitMessage } from "./split.js";
 export {
   type Clock,
@@ -12,6 +12,7 @@ export {
   type EditPriority,
   type MessageRef,
   PlatformRateLimitError,
+  type RenderOptions,
   type StreamItem,
   type ToolStatus,
   type Update,

@@ -11,56 +11,11 @@ import type {
   EditBudget,
   EditPriority,
   MessageRef,
+  RenderOptions,
+  RenderResult,
   StreamItem,
   Update,
 } from "./types.js";
-
-/** How renderByEditing shows a stream. Every field is optional. */
-export interface RenderOptions {
-  /** Ends every intermediate text; never in a final one. Default "▌". */
-  cursor?: string;
-  /** Posted before the first token so the user sees the bot started. Default: the cursor alone; null: none. */
-  placeholder?: string | null;
-  /** Default: systemClock. */
-  clock?: Clock;
-  /** Stops reading the model; the message ends with what arrived plus the abort note ("Stopped."). */
-  signal?: AbortSignal;
-  /** The line shown under the text when the model fails or the stream is stopped. Default: defaultWarning. */
-  warningFor?: (err: ChatError) => string;
-  /** Shown when the model ends without any text (a message cannot be empty). Default "_(no answer)_". */
-  emptyText?: string;
-  /**
-   * Nothing is sent before this settles (the model is read meanwhile): the
-   * previous answer of the same conversation, whose final edit goes first.
-   */
-  after?: Promise<unknown>;
-  /**
-   * Once the model said it is done (an Answered item), how long the renderer
-   * waits for the stream's end (the answer being stored, the notices) before
-   * it sends intermediate edits again (ms). Default 1,000.
-   */
-  answeredWaitMs?: number;
-  /** Called once, when the model's first text arrives or the stream ends (Discord stops "typing…"). */
-  onStarted?: () => void;
-}
-
-/** What happened; renderByEditing resolves with it and never rejects because of the model. */
-export interface RenderResult {
-  /** The model's text as received (without cursor or warning). */
-  text: string;
-  /** Every message posted for this reply, in order. */
-  messages: MessageRef[];
-  /** Edits that succeeded. */
-  edits: number;
-  /** Rate-limit answers (PlatformRateLimitError) received and waited out. */
-  rateLimited: number;
-  /** The model failed or the stream was aborted (AbortedError). */
-  error?: ChatError;
-  /** A non-rate-limit failure of post/edit that stopped rendering. */
-  platformError?: unknown;
-  /** That failure was a post: part of the answer never appeared (a failed edit is closed with a note). */
-  postFailed?: boolean;
-}
 
 export const DEFAULT_CURSOR = "▌";
 
