@@ -1,3 +1,5 @@
+import { ownTable, type SqlQuery } from "./sql-table.js";
+
 /**
  * Counters kept in the store and shared by every process using it: named
  * keys, each holding numeric fields that are only ever added to. Every add is
@@ -128,44 +130,27 @@ function redisCounters(client: () => Promise<RedisCountersClient>): Counters {
   };
 }
 
-/** Runs one statement with positional parameters and returns its rows. */
-type SqlRows = (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
-
 /**
  * Counters in a SQL table of their own (key, field, value, expires), on
  * SQLite (`?` parameters) or Postgres (`$n`). Rows of one add are written in
  * (key, field) order, so two statements on Postgres lock shared rows in the
  * same order and never deadlock.
  */
-function sqlCounters(dialect: "sqlite" | "postgres", run: SqlRows): Counters {
+function sqlCounters(dialect: "sqlite" | "postgres", run: SqlQuery): Counters {
   const p = (n: number) => (dialect === "sqlite" ? "?" : `$${n}`);
   // Postgres compares text by the database's collation; "C" makes key ranges byte ranges.
   const keyType = dialect === "sqlite" ? "TEXT" : `TEXT COLLATE "C"`;
   const valueType = dialect === "sqlite" ? "REAL" : "DOUBLE PRECISION";
   // SQLite: rows kept in the primary key's own B-tree, one write per row instead of two.
   const clustered = dialect === "sqlite" ? " WITHOUT ROWID" : "";
-  let ready: Promise<void> | undefined;
-  let purgedAt = 0;
-  const prepare = () => {
-    ready ??= run(
-      `CREATE TABLE IF NOT EXISTS ${TABLE} (key ${keyType} NOT NULL, field TEXT NOT NULL,
+  const table = ownTable(run, {
+    name: TABLE,
+    create: `CREATE TABLE IF NOT EXISTS ${TABLE} (key ${keyType} NOT NULL, field TEXT NOT NULL,
        value ${valueType} NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (key, field))${clustered}`,
-      [],
-    )
-      .then(() => undefined)
-      .catch(async (err) => {
-        // Two replicas creating the table at once: one wins, the other sees it exists.
-        const exists = await run(`SELECT 1 FROM ${TABLE} LIMIT 1`, []).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) {
-          ready = undefined;
-          throw err;
-        }
-      });
-    return ready;
-  };
+    purge: `DELETE FROM ${TABLE} WHERE expires < ${p(1)}`,
+    purgeValues: (now) => [now],
+    purgeEveryMs: PURGE_EVERY_MS,
+  });
   /**
    * SQLite: the rows as they are (WAL with synchronous=NORMAL already commits
    * without an fsync). Postgres: with an asynchronous commit, local to this
@@ -185,7 +170,7 @@ function sqlCounters(dialect: "sqlite" | "postgres", run: SqlRows): Counters {
     rows.map((r) => ({ key: String(r.key), field: String(r.field), value: Number(r.value) }));
   return {
     add: async (increments) => {
-      await prepare();
+      await table.ready();
       const now = Date.now();
       const merged = new Map<string, { key: string; field: string; by: number; expires: number }>();
       for (const inc of increments) {
@@ -218,17 +203,14 @@ function sqlCounters(dialect: "sqlite" | "postgres", run: SqlRows): Counters {
         params,
       );
       const after = new Map(rowsOf(returned).map((r) => [`${r.key}\u0000${r.field}`, r.value]));
-      if (now - purgedAt > PURGE_EVERY_MS) {
-        purgedAt = now;
-        void run(`DELETE FROM ${TABLE} WHERE expires < ${p(1)}`, [now]).catch(() => undefined);
-      }
+      table.purge(now);
       return increments.map((inc) =>
         Object.fromEntries(Object.keys(inc.add).map((f) => [f, after.get(`${inc.key}\u0000${f}`) ?? 0])),
       );
     },
     read: async (keys) => {
       if (keys.length === 0) return [];
-      await prepare();
+      await table.ready();
       const marks = keys.map((_, i) => p(i + 1)).join(", ");
       const rows = await run(
         `SELECT key, field, value FROM ${TABLE} WHERE key IN (${marks}) AND expires >= ${p(keys.length + 1)}`,
@@ -243,7 +225,7 @@ function sqlCounters(dialect: "sqlite" | "postgres", run: SqlRows): Counters {
       return keys.map((k) => byKey.get(k) ?? {});
     },
     list: async (prefix) => {
-      await prepare();
+      await table.ready();
       // Keys are ASCII (src/usage/ escapes ids), so prefix + U+FFFF bounds the range.
       const rows = await run(
         `SELECT key, field, value FROM ${TABLE} WHERE key >= ${p(1)} AND key < ${p(2)} AND expires >= ${p(3)}

@@ -1,3 +1,5 @@
+import { ownTable, type SqlQuery } from "./sql-table.js";
+
 /**
  * Ordered waiting lists kept in the backend and shared by every process: who
  * waits for a conversation's turn, in the order their messages arrived, so
@@ -51,8 +53,6 @@ export function redisWaitingLists(evaluate: RedisEval): WaitingLists {
   };
 }
 
-type PgQuery = (sql: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
-
 const TABLE = "chatbot_waiting";
 const NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 /** Rows of members that dropped out are deleted at most this often (on a leave). */
@@ -64,32 +64,17 @@ const PURGE_EVERY_MS = 60_000;
  * cannot see its own insert, so it counts itself in by hand. Commits are
  * asynchronous (a lost place is re-taken on the next join).
  */
-export function postgresWaitingLists(query: PgQuery): WaitingLists {
-  let ready: Promise<void> | undefined;
-  let purgedAt = 0;
-  const prepare = () => {
-    ready ??= query(
-      `CREATE TABLE IF NOT EXISTS ${TABLE} (list TEXT NOT NULL, member TEXT NOT NULL,
+export function postgresWaitingLists(query: SqlQuery): WaitingLists {
+  const table = ownTable(query, {
+    name: TABLE,
+    create: `CREATE TABLE IF NOT EXISTS ${TABLE} (list TEXT NOT NULL, member TEXT NOT NULL,
        ord DOUBLE PRECISION NOT NULL, until BIGINT NOT NULL, PRIMARY KEY (list, member))`,
-      [],
-    )
-      .then(() => undefined)
-      .catch(async (err) => {
-        // Two replicas creating the table at once: one wins, the other sees it exists.
-        const exists = await query(`SELECT 1 FROM ${TABLE} LIMIT 1`, []).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) {
-          ready = undefined;
-          throw err;
-        }
-      });
-    return ready;
-  };
+    purge: `DELETE FROM ${TABLE} WHERE until < ${NOW_MS}`,
+    purgeEveryMs: PURGE_EVERY_MS,
+  });
   return {
     join: async (key, member, order, ttlMs) => {
-      await prepare();
+      await table.ready();
       const [row] = await query(
         `WITH up AS (
            INSERT INTO ${TABLE} (list, member, ord, until)
@@ -106,13 +91,9 @@ export function postgresWaitingLists(query: PgQuery): WaitingLists {
       return String(row?.member ?? member);
     },
     leave: async (key, member) => {
-      await prepare();
+      await table.ready();
       await query(`DELETE FROM ${TABLE} WHERE list = $1 AND member = $2`, [key, member]);
-      const now = Date.now();
-      if (now - purgedAt > PURGE_EVERY_MS) {
-        purgedAt = now;
-        void query(`DELETE FROM ${TABLE} WHERE until < ${NOW_MS}`, []).catch(() => undefined);
-      }
+      table.purge(Date.now());
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { SharedWindows } from "./backend.js";
+import { ownTable, type SqlQuery } from "./sql-table.js";
 
 type RedisEval = (script: string, keys: string[], args: string[]) => Promise<unknown>;
 
@@ -45,9 +46,6 @@ export function redisWindows(evaluate: RedisEval): SharedWindows {
   };
 }
 
-/** Runs one statement with positional parameters ($n) and returns its rows. */
-type PgQuery = (sql: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
-
 /** The windows' own table on Postgres: one row per window, its grant times in an array. */
 const TABLE = "chatbot_windows";
 /** Expired windows are deleted at most this often, on a take (SQL has no native expiry). */
@@ -65,33 +63,18 @@ const NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
  * and a database crash losing the last ones only lets a few edits more through.
  * @see https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT
  */
-export function postgresWindows(query: PgQuery): SharedWindows {
-  let ready: Promise<void> | undefined;
-  let purgedAt = 0;
-  const prepare = () => {
-    ready ??= query(
-      `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, grants BIGINT[] NOT NULL,
+export function postgresWindows(query: SqlQuery): SharedWindows {
+  const table = ownTable(query, {
+    name: TABLE,
+    create: `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, grants BIGINT[] NOT NULL,
        paused_until BIGINT NOT NULL, granted TEXT, expires BIGINT NOT NULL)`,
-      [],
-    )
-      .then(() => undefined)
-      .catch(async (err) => {
-        // Two replicas creating the table at once: one wins, the other sees it exists.
-        const exists = await query(`SELECT 1 FROM ${TABLE} LIMIT 1`, []).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) {
-          ready = undefined;
-          throw err;
-        }
-      });
-    return ready;
-  };
+    purge: `DELETE FROM ${TABLE} WHERE expires < ${NOW_MS}`,
+    purgeEveryMs: PURGE_EVERY_MS,
+  });
   const asyncCommit = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
   return {
     take: async (key, limit, perMs) => {
-      await prepare();
+      await table.ready();
       const token = randomUUID();
       const [row] = await query(
         `INSERT INTO ${TABLE} AS w (key, grants, paused_until, granted, expires)
@@ -106,17 +89,13 @@ export function postgresWindows(query: PgQuery): SharedWindows {
          RETURNING w.granted = $2 AS ok, w.paused_until - ${NOW_MS} AS paused, w.grants[1] + $4 - ${NOW_MS} AS oldest`,
         [key, token, limit, perMs],
       );
-      const now = Date.now();
-      if (now - purgedAt > PURGE_EVERY_MS) {
-        purgedAt = now;
-        void query(`DELETE FROM ${TABLE} WHERE expires < ${NOW_MS}`, []).catch(() => undefined);
-      }
+      table.purge(Date.now());
       if (!row || row.ok === true) return 0;
       const paused = Number(row.paused);
       return paused > 0 ? paused : Math.max(1, Number(row.oldest));
     },
     pause: async (key, ms) => {
-      await prepare();
+      await table.ready();
       const pauseMs = Math.max(1, Math.ceil(ms));
       await query(
         `INSERT INTO ${TABLE} AS w (key, grants, paused_until, granted, expires)
