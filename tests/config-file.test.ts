@@ -1,25 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, loadConfig } from "../src/config/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { configFiles, problems } from "./helpers/config.js";
 
-const dir = mkdtempSync(join(tmpdir(), "chatbot-config-file-"));
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig({ env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const { dir, file } = configFiles("chatbot-config-file-");
 
 const twoModels = `
 models:

@@ -1,24 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, secretsOf } from "../src/config/index.js";
+import { loadConfig, secretsOf } from "../src/config/index.js";
+import { configFiles, problems } from "./helpers/config.js";
 
-const dir = mkdtempSync(join(tmpdir(), "chatbot-config-mcp-"));
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig({ env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const { dir, file } = configFiles("chatbot-config-mcp-");
 const key = { OPENAI_API_KEY: "sk-x-123456" };
 
 describe("MCP servers in the configuration", () => {
