@@ -133,17 +133,10 @@ describe("/reset registration", () => {
     const { world } = discord;
     const config = discordConfig(discord, { guildId: world.guildId });
     const { bot, turns, settings, access, usage, close } = await makeTestBot();
+    const start = () =>
+      startDiscord({ bot, turns, settings, access, usage, config, cursor: "▌", log: silentLogger() });
     try {
-      const first = await startDiscord({
-        bot,
-        turns,
-        settings,
-        access,
-        usage,
-        config,
-        cursor: "▌",
-        log: silentLogger(),
-      });
+      const first = await start();
       await first.stop(0);
       const global = discord.commands.get("global")!;
       expect(global.map((c) => c.name)).toEqual(["reset", "config", "usage"]);
@@ -154,31 +147,13 @@ describe("/reset registration", () => {
         discord.calls.filter((c) => c.method === "PUT" && c.path.endsWith("/commands")).length;
       expect(puts()).toBe(2);
 
-      const second = await startDiscord({
-        bot,
-        turns,
-        settings,
-        access,
-        usage,
-        config,
-        cursor: "▌",
-        log: silentLogger(),
-      });
+      const second = await start();
       await second.stop(0);
       expect(puts()).toBe(2);
 
       // A changed description is written again.
       discord.setCommands("global", [{ ...RESET_COMMAND, description: "old text" }]);
-      const third = await startDiscord({
-        bot,
-        turns,
-        settings,
-        access,
-        usage,
-        config,
-        cursor: "▌",
-        log: silentLogger(),
-      });
+      const third = await start();
       await third.stop(0);
       expect(puts()).toBe(3);
       expect(discord.commands.get("global")![0].description).toBe(RESET_COMMAND.description);
