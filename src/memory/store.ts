@@ -119,7 +119,10 @@ export class KeyvConversationStore implements ConversationStore {
 
   rewrite(conversationId: string, slot: MessageSlot, message: StoredMessage): Promise<boolean> {
     return guard("rewrite", async () => {
-      const meta = await this.liveMeta(conversationId);
+      // The conversation's own meta, without its scope's reset marks (a streaming answer rewrites
+      // its slot every second): a slot of a conversation whose scope was reset since is never read
+      // again (history checks the marks) and expires with it.
+      const meta = await this.keyv.get<Meta>(metaKey(conversationId));
       if (meta?.epoch !== slot.generation || slot.index >= meta.count) return false;
       await this.keyv.set(messageKey(conversationId, slot.generation, slot.index), message, this.ttlMs);
       return true;

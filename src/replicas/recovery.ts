@@ -66,6 +66,8 @@ export class CrashRecovery {
   private readonly note: string;
   private readonly lock: LeaseLock;
   private readonly ids = new Set<string>();
+  /** The text last written for each message this process streams. */
+  private readonly written = new Map<string, string>();
   private readonly finishers = new Map<string, MessageFinisher>();
   private indexWrite: Promise<void> = Promise.resolve();
   private beatTimer: NodeJS.Timeout | undefined;
@@ -221,12 +223,16 @@ export class CrashRecovery {
   ): Promise<void> {
     const id = `${platform}:${Object.values(location).join(":")}`;
     if (settled !== undefined) {
+      // An edit that changed only the cursor or a status line leaves the same text to recover.
+      if (this.written.get(id) === settled) return;
+      this.written.set(id, settled);
       await this.state.set<Entry>(entryKey(this.ownerId, id), { platform, location, settled }, KEEP_MS);
       if (!this.ids.has(id)) {
         this.ids.add(id);
         await this.writeIndex();
       }
     } else if (this.ids.delete(id)) {
+      this.written.delete(id);
       await this.state.delete(entryKey(this.ownerId, id));
       await this.writeIndex();
     }

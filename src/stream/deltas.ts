@@ -77,11 +77,13 @@ export class DeltaReader {
   async read(): Promise<void> {
     const signal = this.signal;
     if (signal?.aborted) return this.finish(aborted(signal));
+    let reader: ReturnType<typeof abortableReader<StreamItem>> | undefined;
     try {
       const iterator = this.deltas[Symbol.asyncIterator]();
       this.iterator = iterator;
+      reader = signal ? abortableReader(iterator, signal) : undefined;
       for (;;) {
-        const next = signal ? await nextOrAbort(iterator, signal) : await iterator.next();
+        const next = reader ? await reader.next() : await iterator.next();
         if (next === ABORTED) {
           this.close();
           return this.finish(aborted(signal as AbortSignal));
@@ -106,6 +108,8 @@ export class DeltaReader {
     } catch (err) {
       if (this.stopped) return;
       this.finish(signal?.aborted ? aborted(signal, err) : toChatError(err));
+    } finally {
+      reader?.close();
     }
   }
 
@@ -151,24 +155,26 @@ function aborted(signal: AbortSignal, cause: unknown = signal.reason): ChatError
   return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
 }
 
-/** The iterator's next result, or ABORTED as soon as the signal fires. */
-function nextOrAbort<T>(
+/**
+ * The iterator's results, each or ABORTED as soon as the signal fires. One
+ * abort listener for the whole stream, not one per delta (a turn reads
+ * thousands): the pending result's resolver is swapped instead.
+ */
+function abortableReader<T>(
   iterator: AsyncIterator<T>,
   signal: AbortSignal,
-): Promise<IteratorResult<T> | typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
-    iterator.next().then(
-      (result) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(result);
-      },
-      (err) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
+): { next(): Promise<IteratorResult<T> | typeof ABORTED>; close(): void } {
+  let settle: ((value: IteratorResult<T> | typeof ABORTED) => void) | undefined;
+  const onAbort = () => settle?.(ABORTED);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    next: () => {
+      if (signal.aborted) return Promise.resolve(ABORTED);
+      return new Promise((resolve, reject) => {
+        settle = resolve;
+        iterator.next().then(resolve, reject);
+      });
+    },
+    close: () => signal.removeEventListener("abort", onAbort),
+  };
 }
