@@ -65,9 +65,8 @@ export class CrashRecovery {
   private readonly sweepEveryMs: number;
   private readonly note: string;
   private readonly lock: LeaseLock;
-  private readonly ids = new Set<string>();
-  /** The text last written for each message this process streams. */
-  private readonly written = new Map<string, string>();
+  /** The messages this process streams, each with the text last written for it. */
+  private readonly streaming = new Map<string, string>();
   private readonly finishers = new Map<string, MessageFinisher>();
   private indexWrite: Promise<void> = Promise.resolve();
   private beatTimer: NodeJS.Timeout | undefined;
@@ -128,7 +127,7 @@ export class CrashRecovery {
     clearInterval(this.beatTimer);
     clearInterval(this.sweepTimer);
     this.started = false;
-    if (this.ids.size === 0) {
+    if (this.streaming.size === 0) {
       await this.editOwners((owners) => owners.filter((o) => o !== this.ownerId));
       await this.state.delete(aliveKey(this.ownerId));
     }
@@ -224,15 +223,12 @@ export class CrashRecovery {
     const id = `${platform}:${Object.values(location).join(":")}`;
     if (settled !== undefined) {
       // An edit that changed only the cursor or a status line leaves the same text to recover.
-      if (this.written.get(id) === settled) return;
-      this.written.set(id, settled);
+      if (this.streaming.get(id) === settled) return;
+      const known = this.streaming.has(id);
       await this.state.set<Entry>(entryKey(this.ownerId, id), { platform, location, settled }, KEEP_MS);
-      if (!this.ids.has(id)) {
-        this.ids.add(id);
-        await this.writeIndex();
-      }
-    } else if (this.ids.delete(id)) {
-      this.written.delete(id);
+      this.streaming.set(id, settled);
+      if (!known) await this.writeIndex();
+    } else if (this.streaming.delete(id)) {
       await this.state.delete(entryKey(this.ownerId, id));
       await this.writeIndex();
     }
@@ -242,7 +238,7 @@ export class CrashRecovery {
   private writeIndex(): Promise<void> {
     this.indexWrite = this.indexWrite
       .catch(() => undefined)
-      .then(() => this.state.set(indexKey(this.ownerId), [...this.ids], KEEP_MS));
+      .then(() => this.state.set(indexKey(this.ownerId), [...this.streaming.keys()], KEEP_MS));
     return this.indexWrite;
   }
 

@@ -1,7 +1,6 @@
+import { abortableNext } from "../abortable.js";
 import { AbortedError, ChatError, toChatError } from "../errors.js";
 import type { StreamItem } from "./types.js";
-
-const ABORTED = Symbol("aborted");
 
 /**
  * Reads a model's delta stream into memory for the renderer. A delta costs O(1)
@@ -77,20 +76,16 @@ export class DeltaReader {
   async read(): Promise<void> {
     const signal = this.signal;
     if (signal?.aborted) return this.finish(aborted(signal));
-    let reader: ReturnType<typeof abortableReader<StreamItem>> | undefined;
+    let next: ReturnType<typeof abortableNext<StreamItem>> | undefined;
     try {
       const iterator = this.deltas[Symbol.asyncIterator]();
       this.iterator = iterator;
-      reader = signal ? abortableReader(iterator, signal) : undefined;
+      next = signal ? abortableNext(iterator, signal) : undefined;
       for (;;) {
-        const next = reader ? await reader.next() : await iterator.next();
-        if (next === ABORTED) {
-          this.close();
-          return this.finish(aborted(signal as AbortSignal));
-        }
+        const result = next ? await next() : await iterator.next();
         if (this.stopped) return;
-        if (next.done) return this.finish(undefined);
-        const item = next.value;
+        if (result.done) return this.finish(undefined);
+        const item = result.value;
         if (typeof item !== "string") {
           if (item.type === "notice") this.notices.push(item.text);
           else if (item.type === "tool") this.toolStatus(item.callId, item.name, item.status === "started");
@@ -107,9 +102,11 @@ export class DeltaReader {
       }
     } catch (err) {
       if (this.stopped) return;
+      // Aborted while waiting: the model's stream is closed here, since it may not notice.
+      if (signal?.aborted) this.close();
       this.finish(signal?.aborted ? aborted(signal, err) : toChatError(err));
     } finally {
-      reader?.close();
+      next?.close();
     }
   }
 
@@ -153,28 +150,4 @@ export class DeltaReader {
 /** Why the stream was aborted: the ChatError the signal carries (e.g. ShutdownError), else AbortedError. */
 function aborted(signal: AbortSignal, cause: unknown = signal.reason): ChatError {
   return signal.reason instanceof ChatError ? signal.reason : new AbortedError(undefined, cause);
-}
-
-/**
- * The iterator's results, each or ABORTED as soon as the signal fires. One
- * abort listener for the whole stream, not one per delta (a turn reads
- * thousands): the pending result's resolver is swapped instead.
- */
-function abortableReader<T>(
-  iterator: AsyncIterator<T>,
-  signal: AbortSignal,
-): { next(): Promise<IteratorResult<T> | typeof ABORTED>; close(): void } {
-  let settle: ((value: IteratorResult<T> | typeof ABORTED) => void) | undefined;
-  const onAbort = () => settle?.(ABORTED);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return {
-    next: () => {
-      if (signal.aborted) return Promise.resolve(ABORTED);
-      return new Promise((resolve, reject) => {
-        settle = resolve;
-        iterator.next().then(resolve, reject);
-      });
-    },
-    close: () => signal.removeEventListener("abort", onAbort),
-  };
 }

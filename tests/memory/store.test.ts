@@ -131,6 +131,21 @@ describe.each(Object.keys(urls))("ConversationStore on %s", (backend) => {
     expect((await store.history(t1)).map((m) => m.text)).toEqual(["after"]);
   });
 
+  it("an answer still streaming when its channel is reset stays forgotten", async (ctx) => {
+    if (skip || !store) return ctx.skip();
+    const team = `slack:T${randomUUID()}`;
+    const thread = `${team}:C1:1.1`;
+    await store.append(thread, msg("question"));
+    const slot = await store.appendSlot(thread, { ...msg("Half an ans", "assistant"), incomplete: true });
+    await store.resetScope(`${team}:C1`);
+    // The stream goes on writing its text in place after the reset (once a second).
+    if (slot) await store.rewrite(thread, slot, msg("Half an answer, then more", "assistant"));
+    expect(await store.exists(thread)).toBe(false);
+    expect(await store.history(thread)).toEqual([]);
+    await store.append(thread, msg("after"));
+    expect((await store.history(thread)).map((m) => m.text)).toEqual(["after"]);
+  });
+
   it("expires conversations after the TTL", async (ctx) => {
     if (skip || !short) return ctx.skip();
     const c = id("ttl");
